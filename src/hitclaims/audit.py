@@ -1,0 +1,487 @@
+"""The documentation audit (DOMAIN §7): hold what is not ready, say why, cite the rule.
+
+One small function per rule id; each returns findings. What a finding holds (a day, a line, the
+claim) comes from the rule table in `catalog/data/rules.yaml` and the payer's severity overrides.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from hitclaims.catalog import Catalog
+from hitclaims.coding import Line
+from hitclaims.days import Period, local_day
+from hitclaims.drugs import drug_parts
+from hitclaims.findings import Finding, FindingMaker
+from hitclaims.ndc import NdcError, normalise_ndc
+from hitclaims.nursing import VisitUnits
+from hitclaims.per_diem import DayDecision, Ledger
+from hitclaims.policy import PayerPolicy
+from hitclaims.provider import Provider, npi_is_valid
+from hitclaims.records import Episode, Order, PriorAuthorization, normalise_rate, ref
+
+# A telephone order is often written down a little after the nurse changed the pump.
+ADJUSTMENT_GRACE = timedelta(minutes=60)
+TIMELY_WARNING_SHARE = Decimal("0.8")
+_OUTCOME_WORDS = (
+    "unsuccessful",
+    "inappropriate",
+    "failed",
+    "ineffective",
+    "not tolerated",
+    "contraindicated",
+)
+
+MEDICARE_ROUTE = (
+    "Medicare fee-for-service never pays S-codes. Bill the Medicare route instead: the external"
+    " pump (E0779/E0780/E0781) and supplies (A4221/A4222/K0552) to the DME MAC with the drug's"
+    " J-code (J7799 when unclassified) and KX, GA or GZ on every line (morphine is covered for"
+    " intractable cancer pain under LCD L33794), and G0068 home infusion therapy services per"
+    " infusion drug administration calendar day (42 CFR 414.1550)."
+)
+
+
+@dataclass(frozen=True)
+class Context:
+    episode: Episode
+    policy: PayerPolicy
+    catalog: Catalog
+    period: Period
+    as_of: date
+    ledger: Ledger
+    make: FindingMaker
+
+    @property
+    def billable(self) -> tuple[DayDecision, ...]:
+        return self.ledger.billable_days
+
+
+Check = Callable[[Context], Iterable[Finding]]
+
+
+# --- the payer --------------------------------------------------------------------------------
+
+
+def payer_no_s_codes(ctx: Context) -> Iterable[Finding]:
+    if not ctx.policy.takes_s_codes:
+        yield ctx.make("payer.no_s_codes", "coverage", MEDICARE_ROUTE)
+
+
+# --- orders -----------------------------------------------------------------------------------
+
+
+def order_missing(ctx: Context) -> Iterable[Finding]:
+    for day in ctx.billable:
+        if not any(o.covers(day.date) for o in ctx.episode.orders):
+            yield ctx.make("order.missing", "orders", f"No physician order covers {day.date}.", day.date)
+
+
+def _orders_in_use(ctx: Context) -> list[Order]:
+    days = [d.date for d in ctx.billable] or list(ctx.period.days())
+    return [o for o in ctx.episode.orders if any(o.covers(d) for d in days)]
+
+
+def order_unsigned(ctx: Context) -> Iterable[Finding]:
+    for order in _orders_in_use(ctx):
+        if order.signed_at is None:
+            yield ctx.make("order.unsigned", ref(order), f"Order {order.id} is not signed.")
+        elif local_day(order.signed_at, ctx.episode.patient.zone) > ctx.as_of:
+            yield ctx.make(
+                "order.unsigned",
+                ref(order),
+                f"Order {order.id} is signed after the submission date {ctx.as_of}.",
+            )
+
+
+def order_incomplete(ctx: Context) -> Iterable[Finding]:
+    for order in _orders_in_use(ctx):
+        missing = [name for name in ("drug", "dose", "rate") if not getattr(order, name)]
+        if missing:
+            yield ctx.make(
+                "order.incomplete",
+                ref(order),
+                f"Order {order.id} does not state the {' and the '.join(missing)}.",
+            )
+
+
+# --- the file ---------------------------------------------------------------------------------
+
+
+def history_missing(ctx: Context) -> Iterable[Finding]:
+    missing = [
+        label
+        for label, value in (
+            ("medical history", ctx.episode.medical_history),
+            ("reason for home infusion", ctx.episode.home_infusion_reason),
+        )
+        if not value
+    ]
+    if missing:
+        yield ctx.make("history.missing", "medical_history", f"No {' and no '.join(missing)} on file.")
+
+
+def necessity_missing(ctx: Context) -> Iterable[Finding]:
+    need = ctx.episode.medical_necessity
+    continuous_billed = any(d.code == "S9326" for d in ctx.billable)
+    gaps: list[str] = []
+    if need is None:
+        gaps.append("no medical necessity is documented")
+    else:
+        if continuous_billed and not need.continuous_infusion_indicated:
+            gaps.append("continuous infusion is not documented as clinically indicated")
+        if not need.alternatives_tried:
+            gaps.append("no alternative pain control is listed")
+        outcome = (need.alternatives_outcome or "").lower()
+        if not any(outcome.startswith(w) for w in _OUTCOME_WORDS):
+            gaps.append("the alternatives are not documented as unsuccessful or inappropriate")
+    if gaps:
+        yield ctx.make(
+            "necessity.missing", "medical_necessity", "Medical necessity: " + "; ".join(gaps) + "."
+        )
+
+
+def supplies_missing(ctx: Context) -> Iterable[Finding]:
+    if not ctx.episode.supplies:
+        yield ctx.make(
+            "supplies.missing",
+            "supplies",
+            "No supplies or equipment are documented for the episode.",
+        )
+
+
+def note_missing(ctx: Context) -> Iterable[Finding]:
+    noted = {n.date for n in ctx.episode.progress_notes if n.text}
+    for day in ctx.billable:
+        if day.date not in noted:
+            yield ctx.make("note.missing", "progress_notes", f"No progress note for {day.date}.", day.date)
+
+
+# --- diagnoses --------------------------------------------------------------------------------
+
+
+def _service_dates(ctx: Context) -> tuple[date, date]:
+    dates = [d.date for d in ctx.billable]
+    dates += [x.date for x in ctx.episode.dispenses if x.date in ctx.period]
+    dates += [v.date for v in ctx.episode.nursing_visits if v.date in ctx.period]
+    if not dates:
+        return ctx.period.start, ctx.period.end
+    return min(dates), max(dates)
+
+
+def diagnosis_invalid(ctx: Context) -> Iterable[Finding]:
+    first, last = _service_dates(ctx)
+    for code in ctx.episode.diagnoses:
+        known = ctx.catalog.diagnoses.get(code)
+        if known is None:
+            continue
+        if not known.billable:
+            yield ctx.make(
+                "diagnosis.invalid",
+                "diagnoses",
+                f"{code} is a category header, not a billable ICD-10-CM code: use a subcode.",
+            )
+        elif not (known.valid.covers(first) and known.valid.covers(last)):
+            end = known.valid.to
+            when = f"after {end}" if end and last > end else f"before {known.valid.from_}"
+            yield ctx.make(
+                "diagnosis.invalid",
+                "diagnoses",
+                f"{code} is not a valid ICD-10-CM code {when} (dates of service {first} to {last}).",
+            )
+
+
+def diagnosis_unsupported(ctx: Context) -> Iterable[Finding]:
+    codes = ctx.episode.diagnoses
+    pain = [
+        c for c in codes if (k := ctx.catalog.diagnoses.get(c)) is not None and k.supports_pain and k.billable
+    ]
+    if not pain:
+        yield ctx.make(
+            "diagnosis.unsupported",
+            "diagnoses",
+            "No diagnosis supports pain management (a billable G89 subcode or another pain code).",
+        )
+        return
+    neoplasm = any(ctx.catalog.is_neoplasm(c) for c in codes)
+    for code in pain:
+        if ctx.catalog.diagnoses[code].requires_neoplasm and not neoplasm:
+            yield ctx.make(
+                "diagnosis.unsupported",
+                "diagnoses",
+                f"{code} (neoplasm-related pain) needs the neoplasm code (C00-D49) on the claim.",
+            )
+
+
+# --- identifiers ------------------------------------------------------------------------------
+
+
+def npi_invalid(ctx: Context) -> Iterable[Finding]:
+    npi = ctx.episode.prescriber.npi
+    if not npi_is_valid(npi):
+        yield ctx.make("npi.invalid", "prescriber", f"The prescriber's NPI {npi} fails its check digit.")
+
+
+def ndc_invalid(ctx: Context) -> Iterable[Finding]:
+    for dispense in ctx.episode.dispenses:
+        if dispense.date not in ctx.period:
+            continue
+        try:
+            normalise_ndc(dispense.ndc)
+        except NdcError as exc:
+            yield ctx.make("ndc.invalid", ref(dispense), f"NDC {exc}.", dispense.date)
+
+
+# --- pump log ---------------------------------------------------------------------------------
+
+
+def continuity_no_pump_log(ctx: Context) -> Iterable[Finding]:
+    if not ctx.ledger.from_pump_log and ctx.billable:
+        yield ctx.make(
+            "continuity.no_pump_log",
+            "pump_events",
+            "No pump log: runs come from the orders, so continuity is not evidenced by a pump record.",
+        )
+
+
+def _rate_in_force(ctx: Context, order: Order, at: datetime) -> str | None:
+    adjustments = [
+        a for a in ctx.episode.adjustments if a.order_id == order.id and a.at <= at + ADJUSTMENT_GRACE
+    ]
+    if adjustments:
+        return normalise_rate(max(adjustments, key=lambda a: a.at).rate)
+    return normalise_rate(order.rate) if order.rate else None
+
+
+def adjustment_unmatched(ctx: Context) -> Iterable[Finding]:
+    zone = ctx.episode.patient.zone
+    for event in sorted(ctx.episode.pump_events, key=lambda e: (e.at, e.type)):
+        day = local_day(event.at, zone)
+        if event.rate is None or event.type not in ("start", "rate_change") or day not in ctx.period:
+            continue
+        orders = [o for o in ctx.episode.orders if o.covers(day)]
+        if not orders:
+            continue
+        in_force = {_rate_in_force(ctx, o, event.at) for o in orders}
+        if normalise_rate(event.rate) not in in_force:
+            yield ctx.make(
+                "adjustment.unmatched",
+                ref(event),
+                f"Pump {event.type.replace('_', ' ')} to {event.rate} at"
+                f" {event.at.astimezone(zone):%Y-%m-%d %H:%M} matches no order or recorded adjustment.",
+                day,
+            )
+
+
+# --- supplies, drugs, nursing -----------------------------------------------------------------
+
+
+def bundled_item(ctx: Context) -> Iterable[Finding]:
+    for supply in ctx.episode.supplies:
+        if supply.date in ctx.period and supply.hcpcs and supply.hcpcs not in ctx.policy.unbundled_items:
+            yield ctx.make(
+                "bundled.item",
+                ref(supply),
+                f"{supply.hcpcs} ({supply.description}) is bundled into the per diem and is not billed.",
+                supply.date,
+            )
+
+
+def drug_amounts(ctx: Context) -> Iterable[Finding]:
+    for dispense in ctx.episode.dispenses:
+        if dispense.date not in ctx.period:
+            continue
+        parts = drug_parts(dispense, ctx.catalog.drug(dispense.drug), ctx.policy)
+        record = ref(dispense)
+        if parts is None:
+            yield ctx.make(
+                "drug.amount_missing",
+                record,
+                f"{dispense.drug} dispensed {dispense.date}: this payer bills the administered amount"
+                " (or needs it for JW/JZ), and none is recorded.",
+                dispense.date,
+                target=record,
+            )
+        elif not parts:
+            yield ctx.make(
+                "drug.not_administered",
+                record,
+                f"{dispense.drug} dispensed {dispense.date}: nothing administered, no drug line.",
+                dispense.date,
+            )
+
+
+def nursing_checks(ctx: Context, plan: Sequence[VisitUnits]) -> Iterable[Finding]:
+    in_period = [p for p in plan if p.visit.date in ctx.period]
+    if not ctx.policy.nursing.billed_by_provider:
+        if in_period:
+            yield ctx.make(
+                "nursing.billed_elsewhere",
+                "nursing_visits",
+                f"{len(in_period)} nursing visit(s) are not billed: this payer takes nursing from a"
+                " home health agency, not from the infusion provider.",
+            )
+        return
+    for item in in_period:
+        if not item.visit.note:
+            yield ctx.make(
+                "nursing.note_missing",
+                item.record,
+                f"Nursing visit on {item.visit.date} has no note.",
+                item.visit.date,
+                target=item.record,
+            )
+        elif not item.timed and item.extra_units:
+            yield ctx.make(
+                "nursing.times_missing",
+                item.record,
+                f"Nursing visit on {item.visit.date} claims {item.extra_units} additional hour(s)"
+                " (99602) without start and stop times.",
+                item.visit.date,
+                target=item.record + "#99602",
+            )
+
+
+# --- prior authorization ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AuthOutcome:
+    findings: list[Finding]
+    day_auth: dict[date, str]
+
+
+def authorize_days(ctx: Context, days: Sequence[DayDecision], used_before: dict[str, int]) -> AuthOutcome:
+    """Assign each billable day to an authorization; hold what no authorization allows."""
+    auths = ctx.episode.coverage.authorizations
+    findings: list[Finding] = []
+    day_auth: dict[date, str] = {}
+    by_code: dict[str, list[DayDecision]] = defaultdict(list)
+    for day in days:
+        assert day.code is not None
+        by_code[day.code].append(day)
+    for code, code_days in sorted(by_code.items()):
+        mine = sorted((a for a in auths if code in a.codes), key=lambda a: (a.start, a.number))
+        if not mine:
+            if ctx.policy.prior_authorization_required:
+                findings.append(
+                    ctx.make(
+                        "auth.missing",
+                        "coverage.prior_authorization",
+                        f"This payer requires prior authorization and none covers {code}.",
+                    )
+                )
+            continue
+        left = {a.number: a.units - used_before.get(a.number, 0) for a in mine}
+        for day in sorted(code_days, key=lambda d: d.date):
+            in_range = [a for a in mine if a.start <= day.date <= a.end]
+            usable = [a for a in in_range if left[a.number] > 0]
+            if usable:
+                left[usable[0].number] -= 1
+                day_auth[day.date] = usable[0].number
+            elif not ctx.policy.prior_authorization_required:
+                day_auth[day.date] = (in_range or mine)[0].number
+            elif in_range:
+                findings.append(_units_exceeded(ctx, day.date, code, in_range))
+            else:
+                findings.append(
+                    ctx.make(
+                        "auth.out_of_range",
+                        "coverage.prior_authorization",
+                        f"{day.date} is outside prior authorization {_auth_list(mine)} for {code}.",
+                        day.date,
+                    )
+                )
+    return AuthOutcome(findings, day_auth)
+
+
+def _units_exceeded(ctx: Context, day: date, code: str, auths: Sequence[PriorAuthorization]) -> Finding:
+    return ctx.make(
+        "auth.units_exceeded",
+        "coverage.prior_authorization",
+        f"{day} is past the {sum(a.units for a in auths)} {code} unit(s) prior authorization"
+        f" {_auth_list(auths)} allows.",
+        day,
+    )
+
+
+def _auth_list(auths: Sequence[PriorAuthorization]) -> str:
+    return ", ".join(f"{a.number} ({a.start} to {a.end})" for a in auths)
+
+
+# --- after coding: the lines ------------------------------------------------------------------
+
+
+def timely_filing(ctx: Context, lines: Sequence[Line]) -> Iterable[Finding]:
+    if not lines:
+        return
+    limit = ctx.policy.timely_filing_days
+    oldest = min(lines, key=lambda line: line.end)
+    age = (ctx.as_of - oldest.end).days
+    late = [line for line in lines if (ctx.as_of - line.end).days > limit]
+    if late:
+        yield ctx.make(
+            "timely_filing.past",
+            "claim",
+            f"{len(late)} line(s) are past the {limit}-day timely-filing window: the oldest,"
+            f" {oldest.code} of {oldest.end}, is {age} days old on {ctx.as_of}.",
+            oldest.end,
+        )
+    elif age >= TIMELY_WARNING_SHARE * limit:
+        yield ctx.make(
+            "timely_filing.near",
+            "claim",
+            f"The oldest line ({oldest.code} of {oldest.end}) is {age} days old on {ctx.as_of}:"
+            f" {limit - age} day(s) left of the {limit}-day timely-filing window.",
+            oldest.end,
+        )
+
+
+def charge_missing(ctx: Context, lines: Sequence[Line], provider: Provider) -> Iterable[Finding]:
+    missing: set[str] = set()
+    for line in lines:
+        if line.code == "J3490":
+            continue
+        if line.code not in provider.charges:
+            missing.add(line.code)
+    for dispense in ctx.episode.dispenses:
+        drug = ctx.catalog.drug(dispense.drug)
+        if (
+            dispense.date in ctx.period
+            and drug.unclassified
+            and drug.key not in provider.unclassified_drug_prices
+        ):
+            missing.add(f"J3490 ({drug.key})")
+    for code in sorted(missing):
+        yield ctx.make("charge.missing", "provider", f"The provider's charge list has no price for {code}.")
+
+
+def nothing_billable(ctx: Context, lines: Sequence[Line]) -> Iterable[Finding]:
+    if not lines and ctx.policy.takes_s_codes:
+        yield ctx.make(
+            "claim.empty",
+            "claim",
+            "Nothing in this billing period can be billed: see the ledger and the findings.",
+        )
+
+
+RECORD_CHECKS: tuple[Check, ...] = (
+    payer_no_s_codes,
+    order_unsigned,
+    order_incomplete,
+    history_missing,
+    necessity_missing,
+    supplies_missing,
+    diagnosis_unsupported,
+    diagnosis_invalid,
+    npi_invalid,
+    ndc_invalid,
+    continuity_no_pump_log,
+    adjustment_unmatched,
+    bundled_item,
+    drug_amounts,
+)
+DAY_CHECKS: tuple[Check, ...] = (order_missing, note_missing)

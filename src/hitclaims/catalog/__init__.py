@@ -1,0 +1,164 @@
+"""Code catalogs: per-diem S-codes, drugs, modifiers and ICD-10-CM pain codes.
+
+The catalogs are versioned YAML data files with effective dates and a source line per entry; this
+module only types them and answers questions about them. Loading reads package files once; the
+engine receives the loaded `Catalog` and never opens a file itself.
+"""
+
+from __future__ import annotations
+
+import functools
+from datetime import date
+from decimal import Decimal
+from importlib import resources
+from typing import Annotated, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Data(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Effective(_Data):
+    from_: Annotated[date, Field(alias="from")]
+    to: date | None = None
+
+    def covers(self, day: date) -> bool:
+        return self.from_ <= day and (self.to is None or day <= self.to)
+
+
+class PerDiemCode(_Data):
+    code: str
+    therapy: str
+    kind: Literal["continuous", "intermittent", "implanted", "nonspecific", "other"]
+    description: str
+    excludes: list[str] = []
+    effective: Effective
+    source: str
+
+
+class Drug(_Data):
+    key: str
+    name: str
+    hcpcs: str
+    # None for a drug with no specific code: billed as J3490, one unit a line.
+    unit_size: Decimal | None
+    unit: Literal["mg", "mcg"]
+    single_dose: bool
+    effective: Effective
+    source: str
+
+    @property
+    def unclassified(self) -> bool:
+        return self.unit_size is None
+
+
+class Modifier(_Data):
+    code: str
+    description: str
+    applies_to: Literal["per_diem", "drug", "nursing"]
+    effective: Effective
+    source: str
+
+
+class DiagnosisCode(_Data):
+    code: str
+    billable: bool
+    supports_pain: bool
+    requires_neoplasm: bool = False
+    valid: Effective
+    source: str
+
+
+class CodeRange(_Data):
+    first: str
+    last: str
+    source: str
+
+    def contains(self, code: str) -> bool:
+        category = code[:3]
+        return self.first <= category <= self.last
+
+
+class Rule(_Data):
+    holds: Literal["day", "line", "claim", "refuse", "none"]
+    severity: Literal["error", "warning"]
+    source: str
+    summary: str
+
+
+class _RuleFile(_Data):
+    version: str
+    rules: dict[str, Rule]
+
+
+class _PerDiemFile(_Data):
+    version: str
+    source: str
+    codes: list[PerDiemCode]
+
+
+class _DrugFile(_Data):
+    version: str
+    source: str
+    drugs: list[Drug]
+
+
+class _ModifierFile(_Data):
+    version: str
+    source: str
+    modifiers: list[Modifier]
+
+
+class _DiagnosisFile(_Data):
+    version: str
+    source: str
+    codes: list[DiagnosisCode]
+    neoplasm_ranges: list[CodeRange]
+
+
+class Catalog(_Data):
+    per_diem: dict[str, PerDiemCode]
+    drugs: dict[str, Drug]
+    modifiers: dict[str, Modifier]
+    diagnoses: dict[str, DiagnosisCode]
+    neoplasm_ranges: list[CodeRange]
+    rules: dict[str, Rule]
+    versions: dict[str, str]
+
+    def drug(self, key: str) -> Drug:
+        return self.drugs[key]
+
+    def is_neoplasm(self, code: str) -> bool:
+        return any(r.contains(code) for r in self.neoplasm_ranges)
+
+
+def _read(name: str) -> object:
+    text = resources.files("hitclaims.catalog").joinpath("data", name).read_text("utf-8")
+    return yaml.safe_load(text)
+
+
+@functools.cache
+def load_catalog() -> Catalog:
+    per_diem = _PerDiemFile.model_validate(_read("per_diem_codes.yaml"))
+    drugs = _DrugFile.model_validate(_read("drugs.yaml"))
+    modifiers = _ModifierFile.model_validate(_read("modifiers.yaml"))
+    dx = _DiagnosisFile.model_validate(_read("icd10_pain.yaml"))
+    rules = _RuleFile.model_validate(_read("rules.yaml"))
+    return Catalog(
+        per_diem={c.code: c for c in per_diem.codes},
+        drugs={d.key: d for d in drugs.drugs},
+        modifiers={m.code: m for m in modifiers.modifiers},
+        diagnoses={c.code: c for c in dx.codes},
+        neoplasm_ranges=dx.neoplasm_ranges,
+        rules=rules.rules,
+        versions={
+            "per_diem_codes": per_diem.version,
+            "drugs": drugs.version,
+            "modifiers": modifiers.version,
+            "icd10_pain": dx.version,
+            "rules": rules.version,
+        },
+    )

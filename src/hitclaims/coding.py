@@ -1,0 +1,428 @@
+"""Claim lines from the decided days and the records (DOMAIN §4–6).
+
+Per-diem lines by the payer's line format with concurrent-therapy modifiers; drug lines with
+units and the 11-digit NDC; nursing lines with 99601/99602 units; unbundled supply lines. Each
+line carries its basis: the days, records and settings it comes from.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Container, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Literal
+
+from hitclaims.catalog import Catalog
+from hitclaims.days import Period
+from hitclaims.drugs import drug_parts
+from hitclaims.ndc import NdcError, normalise_ndc
+from hitclaims.nursing import VisitUnits
+from hitclaims.policy import PayerPolicy
+from hitclaims.provider import Provider
+from hitclaims.records import ConcurrentTherapy, Episode, Order, ref
+
+LineKind = Literal["per_diem", "drug", "nursing", "supply"]
+CENT = Decimal("0.01")
+HOME, SUITE = "12", "49"
+
+
+def money(value: Decimal) -> Decimal:
+    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+@dataclass(frozen=True)
+class Line:
+    kind: LineKind
+    code: str
+    modifiers: tuple[str, ...]
+    start: date
+    end: date
+    units: int
+    unit_charge: Decimal
+    charge: Decimal
+    expected_payment: Decimal | None
+    place_of_service: str
+    record: str  # the record (or the per-diem days) the line bills
+    basis: tuple[str, ...] = ()
+    days: tuple[date, ...] = ()
+    description: str | None = None
+    ndc: str | None = None
+    ndc_quantity: Decimal | None = None
+    ndc_unit: str | None = None
+    rx_number: str | None = None
+    authorization: str | None = None
+    sort_key: tuple[object, ...] = field(default=(), compare=False)
+
+
+# --- per diem ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BilledDay:
+    date: date
+    code: str
+    authorization: str | None
+
+
+@dataclass(frozen=True)
+class _DayCoding:
+    day: BilledDay
+    modifiers: tuple[str, ...]
+    factor: Decimal
+    why: str
+
+
+def _rank_of_pain(
+    day: date,
+    code: str,
+    therapy_start: date,
+    concurrent: Sequence[ConcurrentTherapy],
+    policy: PayerPolicy,
+) -> tuple[int, str]:
+    others = [c for c in concurrent if c.covers(day)]
+    if not others:
+        return 0, ""
+    pain_rate = policy.fee_schedule.get(code, Decimal(0))
+    # (rate, start, is_other): on a tie the earlier start wins, on the same start the pain therapy.
+    entries = [(pain_rate, therapy_start, 0, code)] + [(c.rate, c.start, 1, c.code) for c in others]
+    if policy.concurrent_primary == "highest_rate":
+        entries.sort(key=lambda e: (-e[0], e[1], e[2], e[3]))
+        rule = "highest rate first"
+    else:
+        entries.sort(key=lambda e: (e[1], e[2], -e[0], e[3]))
+        rule = "first started first"
+    rank = next(i for i, e in enumerate(entries) if e[2] == 0)
+    order = ", ".join(f"{e[3]} {e[0]}" for e in entries)
+    return (
+        rank,
+        f"concurrent per diems on {day} ranked {rule}"
+        f" (concurrent_primary: {policy.concurrent_primary}): {order}",
+    )
+
+
+def code_days(
+    days: Iterable[BilledDay],
+    episode: Episode,
+    policy: PayerPolicy,
+    therapy_start: date,
+) -> list[_DayCoding]:
+    suite = episode.therapy.site == "infusion_suite"
+    coded: list[_DayCoding] = []
+    for day in sorted(days, key=lambda d: d.date):
+        rank, why = _rank_of_pain(day.date, day.code, therapy_start, episode.concurrent_therapies, policy)
+        mods: list[str] = []
+        if rank == 1:
+            mods.append("SH")
+        elif rank >= 2:
+            mods.append("SJ")
+        if rank >= 1 and policy.concurrent_extra_modifier:
+            mods.append(policy.concurrent_extra_modifier)
+        if suite:
+            mods.append("SS")
+        coded.append(_DayCoding(day, tuple(mods), policy.payment_factor(rank), why))
+    return coded
+
+
+def _group(coded: Sequence[_DayCoding], policy: PayerPolicy) -> list[list[_DayCoding]]:
+    def key(c: _DayCoding) -> tuple[str, tuple[str, ...], str | None]:
+        return (c.day.code, c.modifiers, c.day.authorization)
+
+    if policy.line_format == "daily":
+        return [[c] for c in coded]
+    if policy.line_format == "calendar_month":
+        months: dict[tuple[int, int, str, tuple[str, ...], str | None], list[_DayCoding]] = defaultdict(list)
+        for c in coded:
+            months[(c.day.date.year, c.day.date.month, *key(c))].append(c)
+        return [months[k] for k in sorted(months, key=lambda k: (months[k][0].day.date, k[2:4]))]
+    groups: list[list[_DayCoding]] = []
+    for c in coded:
+        last = groups[-1][-1] if groups else None
+        if (
+            last is not None
+            and key(last) == key(c)
+            and c.day.date - last.day.date == timedelta(days=1)
+            and (policy.max_span_days is None or len(groups[-1]) < policy.max_span_days)
+        ):
+            groups[-1].append(c)
+        else:
+            groups.append([c])
+    return groups
+
+
+def per_diem_lines(
+    days: Iterable[BilledDay],
+    episode: Episode,
+    policy: PayerPolicy,
+    provider: Provider,
+    therapy_start: date,
+) -> list[Line]:
+    coded = code_days(days, episode, policy, therapy_start)
+    pos = SUITE if episode.therapy.site == "infusion_suite" else HOME
+    lines: list[Line] = []
+    for group in _group(coded, policy):
+        first, last = group[0], group[-1]
+        code = first.day.code
+        unit_charge = provider.charges.get(code, Decimal(0))
+        units = len(group)
+        fee = policy.fee_schedule.get(code)
+        expected = money(sum((fee * c.factor for c in group), Decimal(0))) if fee is not None else None
+        basis = [f"{units} billed day(s) of the ledger, line format {policy.line_format}"]
+        basis += sorted({c.why for c in group if c.why})
+        if first.modifiers:
+            basis.append(f"modifiers {' '.join(first.modifiers)}")
+        lines.append(
+            Line(
+                kind="per_diem",
+                code=code,
+                modifiers=first.modifiers,
+                start=first.day.date,
+                end=last.day.date,
+                units=units,
+                unit_charge=money(unit_charge),
+                charge=money(unit_charge * units),
+                expected_payment=expected,
+                place_of_service=pos,
+                record=f"per-diem days {first.day.date} to {last.day.date}",
+                basis=tuple(basis),
+                days=tuple(c.day.date for c in group),
+                authorization=first.day.authorization,
+                sort_key=(0, first.day.date, code, first.modifiers),
+            )
+        )
+    return lines
+
+
+# --- drugs ------------------------------------------------------------------------------------
+
+
+def _drug_position(day: date, drug: str, orders: Sequence[Order]) -> int:
+    """Where the drug stands in the order's list: a mixture's lines keep the prescriber's order."""
+    for order in sorted(orders, key=lambda o: (o.start, o.id)):
+        if order.covers(day) and drug in order.drugs:
+            return order.drugs.index(drug)
+    return 99
+
+
+def drug_lines(
+    episode: Episode,
+    policy: PayerPolicy,
+    catalog: Catalog,
+    provider: Provider,
+    period: Period,
+    held: Container[str],
+) -> list[Line]:
+    lines: list[Line] = []
+    for dispense in episode.dispenses:
+        record = ref(dispense)
+        if dispense.date not in period or record in held:
+            continue
+        drug = catalog.drug(dispense.drug)
+        parts = drug_parts(dispense, drug, policy)
+        if not parts:
+            continue
+        try:
+            ndc = normalise_ndc(dispense.ndc)
+        except NdcError:
+            ndc = dispense.ndc  # ndc.invalid holds the claim; the line still shows what was sent
+        position = _drug_position(dispense.date, dispense.drug, episode.orders)
+        for part in parts:
+            if drug.unclassified:
+                price = provider.unclassified_drug_prices.get(drug.key, Decimal(0))
+                charge = money(price * part.ndc_quantity)
+                unit_charge = charge
+            else:
+                unit_charge = money(provider.charges.get(drug.hcpcs, Decimal(0)))
+                charge = money(unit_charge * part.units)
+            fee = policy.fee_schedule.get(drug.hcpcs) if not drug.unclassified else None
+            lines.append(
+                Line(
+                    kind="drug",
+                    code=drug.hcpcs,
+                    modifiers=part.modifiers,
+                    start=dispense.date,
+                    end=dispense.date,
+                    units=part.units,
+                    unit_charge=unit_charge,
+                    charge=charge,
+                    expected_payment=money(fee * part.units) if fee is not None else None,
+                    place_of_service=HOME,
+                    record=record,
+                    basis=(
+                        f"{record}: {dispense.amount} {dispense.amount_unit} {drug.name}, {part.basis}",
+                        _unit_note(drug.unit_size, drug.unit, part.units),
+                    ),
+                    description=f"{drug.name} {dispense.amount} {dispense.amount_unit}"
+                    if drug.unclassified
+                    else None,
+                    ndc=ndc,
+                    ndc_quantity=part.ndc_quantity,
+                    ndc_unit=dispense.unit,
+                    rx_number=dispense.rx_number,
+                    sort_key=(1, dispense.date, position, drug.key, ndc, part.modifiers),
+                )
+            )
+    return lines
+
+
+def _unit_note(unit_size: Decimal | None, unit: str, units: int) -> str:
+    if unit_size is None:
+        return "no specific HCPCS code: J3490, 1 unit, the NDC quantity carries the amount"
+    return f"{units} unit(s) of {unit_size} {unit}: max(1, ceil(amount / unit size))"
+
+
+# --- nursing ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NursingOutcome:
+    lines: list[Line]
+    cut: list[tuple[date, int, str]]  # (day, 99602 units removed, which cap)
+
+
+def nursing_lines(
+    plan: Sequence[VisitUnits],
+    policy: PayerPolicy,
+    provider: Provider,
+    period: Period,
+    held_visit: Callable[[str], bool],
+    held_extra: Callable[[str], bool],
+) -> NursingOutcome:
+    if not policy.nursing.billed_by_provider:
+        return NursingOutcome([], [])
+    by_day: dict[date, list[VisitUnits]] = defaultdict(list)
+    for item in plan:
+        if item.visit.date in period:
+            by_day[item.visit.date].append(item)
+
+    extra_by_day: dict[date, int] = {}
+    base_by_day: dict[date, VisitUnits] = {}
+    contributors: dict[date, list[VisitUnits]] = defaultdict(list)
+    cut: list[tuple[date, int, str]] = []
+    for day, items in sorted(by_day.items()):
+        first = next(i for i in items if i.first_of_day)
+        if held_visit(first.record):
+            continue  # without the day's 99601 no 99602 may stand (add-on rule)
+        base_by_day[day] = first
+        contributors[day].append(first)
+        units = 0
+        for item in items:
+            if held_visit(item.record) or held_extra(item.record) or item.extra_units == 0:
+                continue
+            units += item.extra_units
+            if item is not first:
+                contributors[day].append(item)
+        cap = policy.nursing.max_hours_per_day
+        if cap is not None and units > cap - 2:
+            cut.append((day, units - (cap - 2), f"max_hours_per_day: {cap}"))
+            units = cap - 2
+        extra_by_day[day] = units
+
+    week_cap = policy.nursing.max_hours_per_week
+    if week_cap is not None:
+        _apply_week_cap(base_by_day, extra_by_day, week_cap, cut)
+
+    sd = policy.nursing.sd_modifier
+    lines: list[Line] = []
+    for day, first in sorted(base_by_day.items()):
+        mods = ("SD",) if sd and all(c.visit.credential == "RN" for c in contributors[day]) else ()
+        lines.append(_nursing_line("99601", day, 1, mods, provider, policy, [first]))
+        if extra_by_day.get(day, 0) > 0:
+            lines.append(
+                _nursing_line("99602", day, extra_by_day[day], mods, provider, policy, contributors[day])
+            )
+    return NursingOutcome(lines, cut)
+
+
+def _apply_week_cap(
+    base: Mapping[date, VisitUnits],
+    extra: dict[date, int],
+    cap: int,
+    cut: list[tuple[date, int, str]],
+) -> None:
+    weeks: dict[tuple[int, int], list[date]] = defaultdict(list)
+    for day in base:
+        iso = day.isocalendar()
+        weeks[(iso.year, iso.week)].append(day)
+    for days in weeks.values():
+        hours = sum(2 + extra.get(d, 0) for d in days)
+        for day in sorted(days, reverse=True):  # the latest extra hours go first
+            if hours <= cap:
+                break
+            take = min(extra.get(day, 0), hours - cap)
+            if take:
+                extra[day] -= take
+                hours -= take
+                cut.append((day, take, f"max_hours_per_week: {cap}"))
+
+
+def _nursing_line(
+    code: str,
+    day: date,
+    units: int,
+    mods: tuple[str, ...],
+    provider: Provider,
+    policy: PayerPolicy,
+    items: Sequence[VisitUnits],
+) -> Line:
+    unit_charge = money(provider.charges.get(code, Decimal(0)))
+    fee = policy.fee_schedule.get(code)
+    basis: tuple[str, ...]
+    if code == "99601":
+        basis = (f"{items[0].record}: {items[0].visit.minutes or 'unknown'} min, 99601 covers up to 2 hours",)
+    else:
+        basis = tuple(
+            f"{i.record}: {i.extra_minutes} min beyond the first 2 hours"
+            f" -> {i.extra_units} h (a started hour counts from {policy.nursing.extra_minutes} min)"
+            if i.first_of_day
+            else f"{i.record}: a later visit the same day, {i.extra_minutes} min -> {i.extra_units} h"
+            for i in items
+            if i.extra_units
+        )
+    return Line(
+        kind="nursing",
+        code=code,
+        modifiers=mods,
+        start=day,
+        end=day,
+        units=units,
+        unit_charge=unit_charge,
+        charge=money(unit_charge * units),
+        expected_payment=money(fee * units) if fee is not None else None,
+        place_of_service=HOME,
+        record=items[0].record,
+        basis=basis,
+        sort_key=(2, code, day),
+    )
+
+
+# --- supplies ---------------------------------------------------------------------------------
+
+
+def supply_lines(episode: Episode, policy: PayerPolicy, provider: Provider, period: Period) -> list[Line]:
+    lines: list[Line] = []
+    for supply in episode.supplies:
+        if supply.date not in period or supply.hcpcs not in policy.unbundled_items:
+            continue
+        assert supply.hcpcs is not None
+        unit_charge = money(provider.charges.get(supply.hcpcs, Decimal(0)))
+        fee = policy.fee_schedule.get(supply.hcpcs)
+        lines.append(
+            Line(
+                kind="supply",
+                code=supply.hcpcs,
+                modifiers=(),
+                start=supply.date,
+                end=supply.date,
+                units=supply.quantity,
+                unit_charge=unit_charge,
+                charge=money(unit_charge * supply.quantity),
+                expected_payment=money(fee * supply.quantity) if fee is not None else None,
+                place_of_service=HOME,
+                record=ref(supply),
+                basis=(f"{ref(supply)}: {supply.hcpcs} is paid outside the per diem (unbundled_items)",),
+                sort_key=(3, supply.date, supply.hcpcs, supply.description),
+            )
+        )
+    return lines

@@ -1,0 +1,104 @@
+"""Bill one episode for one period: records -> ledger -> audit -> lines -> claim(s).
+
+Pure: every input (policy, catalog, provider, period, as_of) is passed in; nothing here reads a
+file or a clock, which is what makes the result reproducible byte for byte.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping
+from datetime import date
+
+from hitclaims import audit
+from hitclaims.catalog import Catalog
+from hitclaims.claim import Claim, assemble
+from hitclaims.coding import BilledDay, drug_lines, nursing_lines, per_diem_lines, supply_lines
+from hitclaims.days import Period
+from hitclaims.findings import Finding, FindingMaker
+from hitclaims.nursing import plan_visits
+from hitclaims.per_diem import decide_days
+from hitclaims.policy import PayerPolicy
+from hitclaims.provider import Provider
+from hitclaims.records import Episode
+
+
+def bill_episode(
+    episode: Episode,
+    policy: PayerPolicy,
+    catalog: Catalog,
+    provider: Provider,
+    period: Period,
+    as_of: date,
+    auth_units_used: Mapping[str, int] | None = None,
+) -> list[Claim]:
+    """The claim(s) for one episode and billing period.
+
+    `auth_units_used` counts units already billed against each authorization number in earlier
+    periods (the store knows them); the engine alone sees only this period.
+    """
+    ledger = decide_days(episode, policy, period)
+    make = FindingMaker(catalog.rules, policy)
+    ctx = audit.Context(episode, policy, catalog, period, as_of, ledger, make)
+
+    findings: list[Finding] = []
+    for check in (*audit.RECORD_CHECKS, *audit.DAY_CHECKS):
+        findings.extend(check(ctx))
+    plan = plan_visits(episode.nursing_visits, policy.nursing)
+    findings.extend(audit.nursing_checks(ctx, plan))
+
+    held: dict[date, list[str]] = defaultdict(list)
+    for f in findings:
+        if f.holds == "day" and f.date is not None and f.rule not in held[f.date]:
+            held[f.date].append(f.rule)
+    # Days held for documentation use no authorized units: they are not billed.
+    to_authorize = [d for d in ledger.billable_days if d.date not in held]
+    auth = audit.authorize_days(ctx, to_authorize, dict(auth_units_used or {}))
+    findings.extend(auth.findings)
+    for f in auth.findings:
+        if f.holds == "day" and f.date is not None:
+            held[f.date].append(f.rule)
+
+    held_targets = {f.target for f in findings if f.holds == "line" and f.target}
+    billed = [
+        BilledDay(d.date, d.code, auth.day_auth.get(d.date))
+        for d in ledger.billable_days
+        if d.date not in held and d.code is not None
+    ]
+    assert ledger.therapy_start is not None or not billed
+    lines = per_diem_lines(billed, episode, policy, provider, ledger.therapy_start or period.start)
+    lines += drug_lines(episode, policy, catalog, provider, period, held_targets)
+    nursing = nursing_lines(
+        plan,
+        policy,
+        provider,
+        period,
+        held_visit=lambda record: record in held_targets,
+        held_extra=lambda record: record + "#99602" in held_targets,
+    )
+    lines += nursing.lines
+    lines += supply_lines(episode, policy, provider, period)
+    for day, units, cap in nursing.cut:
+        findings.append(
+            make(
+                "nursing.cap",
+                "nursing_visits",
+                f"{units} additional nursing hour(s) on {day} cut ({cap}).",
+                day,
+            )
+        )
+    findings.extend(audit.timely_filing(ctx, lines))
+    findings.extend(audit.charge_missing(ctx, lines, provider))
+    findings.extend(audit.nothing_billable(ctx, lines))
+
+    return assemble(
+        episode=episode,
+        policy=policy,
+        provider=provider,
+        period=period,
+        as_of=as_of,
+        ledger=ledger,
+        lines=lines,
+        findings=findings,
+        held={d: sorted(rules) for d, rules in held.items() if rules},
+    )

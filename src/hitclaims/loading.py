@@ -1,0 +1,313 @@
+"""Reading files at the edge: episodes, payer policies and the provider, with plain errors.
+
+Unusable input is not a finding: it stops that file with one message naming the file, the record
+and the field (SPEC "Unusable input"). Messages carry record ids and field names, never the
+values of personal fields, so they are safe to log.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from importlib import resources
+from importlib.resources.abc import Traversable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from hitclaims.catalog import Catalog
+from hitclaims.policy import PayerPolicy
+from hitclaims.provider import Provider
+from hitclaims.records import Episode, Problem, episode_problems
+
+M = TypeVar("M", bound=BaseModel)
+
+# Fields whose values are personal: an error about them names the field, never the value.
+_PERSONAL = {
+    "first_name",
+    "last_name",
+    "birth_date",
+    "line1",
+    "line2",
+    "city",
+    "zip",
+    "member_id",
+    "text",
+    "note",
+    "medical_history",
+    "home_infusion_reason",
+    "group_number",
+}
+
+
+class InputError(Exception):
+    """Unusable input: the file, the record and the field, and what is wrong, in words."""
+
+    def __init__(self, file: str, record: str | None, field: str | None, problem: str, more: int = 0):
+        self.file, self.record, self.field, self.problem, self.more = (
+            file,
+            record,
+            field,
+            problem,
+            more,
+        )
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        where = [self.file]
+        if self.record:
+            where.append(f"record {self.record}")
+        if self.field:
+            where.append(f"field '{self.field}'")
+        text = ": ".join(where) + f": {self.problem}"
+        if self.more:
+            text += f" (and {self.more} more problem{'s' if self.more > 1 else ''} in this file)"
+        return text
+
+
+def _is_union_tag(part: object) -> bool:
+    # Pydantic names the member of a union it tried ('list[PriorAuthorization]', 'constrained-str');
+    # a biller needs the field, not the type theory.
+    return isinstance(part, str) and (part[:1].isupper() or "[" in part or "-" in part)
+
+
+def _split_loc(loc: Sequence[int | str]) -> tuple[str | None, str | None]:
+    parts = [p for p in loc if not _is_union_tag(p)]
+    field: str | None = None
+    if parts and isinstance(parts[-1], str):
+        field = parts[-1]
+        parts = parts[:-1]
+    record = ""
+    for part in parts:
+        record += f"[{part}]" if isinstance(part, int) else (f".{part}" if record else part)
+    return record or None, field
+
+
+def _plain(error: dict[str, Any], field: str | None) -> str:
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        return "unknown field (not part of the format; `hitclaims schema` prints the format)"
+    if kind == "missing":
+        return "is required and missing"
+    message = str(error["msg"])
+    for prefix in ("Value error, ", "Assertion failed, "):
+        message = message.removeprefix(prefix)
+    if field not in _PERSONAL and kind not in ("model_type", "dict_type") and "input" in error:
+        value = error["input"]
+        if isinstance(value, str | int | float | bool) and len(str(value)) <= 40:
+            message += f" (got {json.dumps(value)})"
+    return message[:1].lower() + message[1:]
+
+
+def _relevant(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Drop 'wrong type' errors of union members that were not what the sender meant."""
+    kept = []
+    for error in errors:
+        loc = tuple(p for p in error["loc"] if not _is_union_tag(p))
+        deeper = any(
+            len(other["loc"]) > len(error["loc"])
+            and tuple(p for p in other["loc"] if not _is_union_tag(p))[: len(loc)] == loc
+            for other in errors
+        )
+        if error["type"] in ("list_type", "model_type", "dict_type", "string_type") and deeper:
+            continue
+        kept.append(error)
+    return kept or errors
+
+
+def _describe_record(raw: object, record: str | None) -> str | None:
+    """Add the record's id (or date) to 'orders[2]' so a biller can find it in the source."""
+    if record is None or not isinstance(raw, dict):
+        return record
+    node: object = raw
+    for token in record.replace("]", "").replace("[", ".").split("."):
+        if isinstance(node, dict):
+            node = node.get(token)
+        elif isinstance(node, list) and token.isdigit() and int(token) < len(node):
+            node = node[int(token)]
+        else:
+            return record
+    if isinstance(node, dict):
+        for key in ("id", "number", "date", "at", "start"):
+            if isinstance(node.get(key), str):
+                return f"{record} ({key} {node[key]})"
+    return record
+
+
+def validation_error(file: str, exc: ValidationError, raw: object) -> InputError:
+    errors = _relevant([dict(e) for e in exc.errors()])
+    first = errors[0]
+    record, field = _split_loc(first["loc"])
+    return InputError(file, _describe_record(raw, record), field, _plain(first, field), len(errors) - 1)
+
+
+def _json(file: str, text: str) -> object:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(
+            file, None, None, f"not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"
+        ) from None
+
+
+def parse_episode(file: str, text: str, catalog: Catalog) -> Episode:
+    """Episode JSON text to a checked Episode, or an InputError naming what is wrong."""
+    raw = _json(file, text)
+    if not isinstance(raw, dict):
+        raise InputError(file, None, None, "an episode is a JSON object")
+    try:
+        episode = Episode.model_validate_json(text)
+    except ValidationError as exc:
+        raise validation_error(file, exc, raw) from None
+    problems = episode_problems(episode) + catalog_problems(episode, catalog)
+    if problems:
+        first = problems[0]
+        raise InputError(
+            file, _describe_record(raw, first.record), first.field, first.problem, len(problems) - 1
+        )
+    return episode
+
+
+def catalog_problems(episode: Episode, catalog: Catalog) -> list[Problem]:
+    problems: list[Problem] = []
+    known = ", ".join(sorted(catalog.drugs))
+    for i, order in enumerate(episode.orders):
+        for drug in order.drugs:
+            if drug not in catalog.drugs:
+                problems.append(Problem(f"orders[{i}]", "drug", f"unknown drug {drug!r} (known: {known})"))
+    for i, dispense in enumerate(episode.dispenses):
+        if dispense.drug not in catalog.drugs:
+            problems.append(
+                Problem(f"dispenses[{i}]", "drug", f"unknown drug {dispense.drug!r} (known: {known})")
+            )
+    for i, other in enumerate(episode.concurrent_therapies):
+        if other.code not in catalog.per_diem:
+            problems.append(
+                Problem(
+                    f"concurrent_therapies[{i}]",
+                    "code",
+                    f"{other.code} is not a home infusion per-diem code in the catalog",
+                )
+            )
+    return problems
+
+
+def read_episode(path: Path, catalog: Catalog) -> Episode:
+    return parse_episode(str(path), _read_text(path), catalog)
+
+
+def _read_text(path: Path | Traversable) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError(str(path), None, None, "no such file") from None
+    except IsADirectoryError:
+        raise InputError(str(path), None, None, "is a folder, not a file") from None
+    except UnicodeDecodeError:
+        raise InputError(str(path), None, None, "is not UTF-8 text") from None
+    except OSError as exc:
+        raise InputError(str(path), None, None, f"cannot be read ({exc.strerror})") from None
+
+
+def _yaml(file: str, text: str) -> object:
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise InputError(file, None, None, f"not valid YAML{where}") from None
+
+
+def _model_from_yaml(file: str, text: str, model: type[M]) -> M:
+    raw = _yaml(file, text)
+    if not isinstance(raw, dict):
+        raise InputError(file, None, None, "expected a YAML mapping of settings")
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        raise validation_error(file, exc, raw) from None
+
+
+# --- payer policies ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PolicyBook:
+    """The payer policies at hand, by payer id; a payer may have versions by effective date."""
+
+    policies: dict[str, tuple[tuple[str, PayerPolicy], ...]]  # id -> ((file, policy), ...)
+
+    def for_payer(self, payer_id: str, on: date) -> PayerPolicy:
+        versions = self.policies.get(payer_id)
+        if not versions:
+            known = ", ".join(sorted(self.policies)) or "none"
+            raise LookupError(f"no payer policy for payer {payer_id!r} (policies at hand: {known})")
+        for _, policy in versions:
+            if policy.effective.covers(on):
+                return policy
+        raise LookupError(f"no policy of payer {payer_id!r} is in force on {on}")
+
+    def __len__(self) -> int:
+        return len(self.policies)
+
+
+def parse_policy(file: str, text: str, rules: Iterable[str]) -> PayerPolicy:
+    policy = _model_from_yaml(file, text, PayerPolicy)
+    known = set(rules)
+    for rule in policy.severity_overrides:
+        if rule not in known:
+            raise InputError(file, "severity_overrides", rule, "unknown rule id")
+    return policy
+
+
+def _policy_files(folder: Path | Traversable) -> list[Path | Traversable]:
+    return sorted(
+        (f for f in folder.iterdir() if f.name.endswith((".yaml", ".yml")) and f.is_file()),
+        key=lambda f: f.name,
+    )
+
+
+def bundled_policy_folders() -> list[Traversable]:
+    root = resources.files("hitclaims")
+    return [root / "policies", root / "examples" / "policies"]
+
+
+def load_policies(folders: Sequence[Path | Traversable], catalog: Catalog) -> PolicyBook:
+    found: dict[str, list[tuple[str, PayerPolicy]]] = {}
+    for folder in folders:
+        if not folder.is_dir():
+            raise InputError(str(folder), None, None, "no such folder of payer policies")
+        for file in _policy_files(folder):
+            name = str(file)
+            policy = parse_policy(name, _read_text(file), catalog.rules)
+            for other_file, other in found.get(policy.id, []):
+                if _overlap(policy, other):
+                    raise InputError(
+                        name,
+                        None,
+                        "effective",
+                        f"payer {policy.id!r} already has a policy in force on these dates ({other_file})",
+                    )
+            found.setdefault(policy.id, []).append((name, policy))
+    return PolicyBook({k: tuple(v) for k, v in found.items()})
+
+
+def _overlap(a: PayerPolicy, b: PayerPolicy) -> bool:
+    a_end = a.effective.to or date.max
+    b_end = b.effective.to or date.max
+    return a.effective.from_ <= b_end and b.effective.from_ <= a_end
+
+
+# --- the provider -----------------------------------------------------------------------------
+
+
+def bundled_provider_file() -> Traversable:
+    return resources.files("hitclaims") / "examples" / "provider.yaml"
+
+
+def load_provider(path: Path | Traversable) -> Provider:
+    return _model_from_yaml(str(path), _read_text(path), Provider)
