@@ -138,6 +138,21 @@ class Result(Out):
     claims: list[Claim]
 
 
+def _line_order(line: Line) -> tuple[object, ...]:
+    # After the kind's own key, the whole line: equal keys must not fall back on input order.
+    return (
+        line.sort_key,
+        line.code,
+        line.modifiers,
+        line.start,
+        line.end,
+        line.units,
+        line.charge,
+        line.ndc_quantity or Decimal(0),
+        line.basis,
+    )
+
+
 def claim_status(findings: Sequence[Finding], per_diem_billable: int, per_diem_billed: int) -> Status:
     if any(f.holds == "refuse" for f in findings):
         return "refused"
@@ -213,7 +228,7 @@ def assemble(
     held: dict[date, list[str]],
 ) -> list[Claim]:
     """One claim per patient, payer and period, split when it has more than 50 lines."""
-    ordered = sorted(lines, key=lambda line: line.sort_key)
+    ordered = sorted(lines, key=_line_order)
     ordered_findings = sorted(findings, key=lambda f: f.sort_key())
     billable = len(ledger.billable_days)
     billed = sum(1 for d in ledger.billable_days if d.date not in held)

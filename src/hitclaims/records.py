@@ -80,7 +80,7 @@ class Patient(Person):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown IANA time zone {value!r}, e.g. America/Chicago") from exc
+            raise ValueError("unknown IANA time zone (use a name such as America/Chicago)") from exc
         return value
 
     @property

@@ -1,0 +1,5 @@
+"""python -m hitclaims"""
+
+from hitclaims.cli import main
+
+main()

@@ -1,0 +1,106 @@
+"""The data files: catalogs with effective dates and sources; the bundled payer policies."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from hitclaims.catalog import load_catalog
+from hitclaims.loading import bundled_policy_folders, load_policies
+
+CATALOG = load_catalog()
+BOOK = load_policies(bundled_policy_folders(), CATALOG)
+
+
+def test_the_pain_per_diem_family_is_in_the_catalog_with_other_home_infusion_per_diems() -> None:
+    kinds = {code: entry.kind for code, entry in CATALOG.per_diem.items()}
+    assert kinds["S9325"] == "nonspecific"
+    assert kinds["S9326"] == "continuous"
+    assert kinds["S9327"] == "intermittent"
+    assert kinds["S9328"] == "implanted"
+    assert "S9500" in kinds
+    assert set(CATALOG.per_diem["S9325"].excludes) == {"S9326", "S9327", "S9328"}
+
+
+def test_every_catalog_entry_has_an_effective_date_and_a_source() -> None:
+    for code in CATALOG.per_diem.values():
+        assert code.source.strip()
+        assert code.effective.from_ <= date(2025, 1, 1)
+    for drug in CATALOG.drugs.values():
+        assert drug.source.strip()
+        assert drug.effective.from_ <= date(2025, 1, 1)
+    for modifier in CATALOG.modifiers.values():
+        assert modifier.source.strip()
+        assert modifier.effective.from_ <= date(2025, 1, 1)
+    for dx in CATALOG.diagnoses.values():
+        assert dx.source.strip()
+        assert dx.valid.from_ <= date(2021, 10, 1)
+    for rule in CATALOG.rules.values():
+        assert rule.source
+        assert rule.summary
+
+
+def test_the_drug_catalog_matches_domain_section_5() -> None:
+    table = {
+        k: (d.hcpcs, str(d.unit_size) if d.unit_size else None, d.unit) for k, d in CATALOG.drugs.items()
+    }
+    assert table["morphine"] == ("J2270", "10", "mg")
+    assert table["morphine_pf"] == ("J2274", "10", "mg")
+    assert table["hydromorphone"] == ("J1170", "4", "mg")
+    assert table["fentanyl"] == ("J3010", "0.1", "mg")
+    assert table["meperidine"] == ("J2175", "100", "mg")
+    assert table["methadone"] == ("J1230", "10", "mg")
+    assert table["ziconotide"] == ("J2278", "1", "mcg")
+    assert table["ropivacaine"] == ("J2795", "1", "mg")
+    assert table["clonidine"] == ("J0735", "1", "mg")
+    assert table["bupivacaine"] == ("J0665", "0.5", "mg")
+    assert table["ketamine"] == ("J3490", None, "mg")
+
+
+def test_the_modifiers_are_in_the_catalog() -> None:
+    assert {"SH", "SJ", "SD", "SS", "JW", "JZ", "59"} <= set(CATALOG.modifiers)
+
+
+def test_the_icd10_pain_codes_carry_validity_dates() -> None:
+    assert CATALOG.diagnoses["M54.5"].valid.to == date(2021, 9, 30)
+    assert CATALOG.diagnoses["M54.50"].valid.from_ == date(2021, 10, 1)
+    assert not CATALOG.diagnoses["G89"].billable
+    assert CATALOG.diagnoses["G89.3"].requires_neoplasm
+    assert CATALOG.is_neoplasm("C79.51")
+    assert not CATALOG.is_neoplasm("G89.3")
+
+
+@pytest.mark.parametrize(
+    ("payer", "setting", "value"),
+    [
+        ("nhia-commercial-access", "billable_day", "access"),
+        ("nhia-commercial-access", "line_format", "span"),
+        ("blue-nd-infusion-monthly", "billable_day", "infusion"),
+        ("blue-nd-infusion-monthly", "line_format", "calendar_month"),
+        ("blue-nc-elapsed-24h", "billable_day", "elapsed_24h"),
+        ("state-medicaid-daily", "payer_kind", "medicaid"),
+        ("state-medicaid-daily", "line_format", "daily"),
+        ("state-medicaid-daily", "prior_authorization_required", True),
+        ("medicare-ffs", "payer_kind", "medicare"),
+    ],
+)
+def test_the_bundled_policies_model_the_payers_of_the_research(
+    payer: str, setting: str, value: object
+) -> None:
+    assert getattr(BOOK.for_payer(payer, date(2025, 3, 1)), setting) == value
+
+
+def test_every_bundled_policy_names_its_source_or_is_an_example() -> None:
+    for payer, versions in BOOK.policies.items():
+        for _, pol in versions:
+            assert pol.source or payer.startswith("example-"), payer
+
+
+def test_medicare_ffs_never_takes_s_codes() -> None:
+    assert not BOOK.for_payer("medicare-ffs", date(2025, 3, 1)).takes_s_codes
+
+
+def test_a_policy_is_chosen_by_its_effective_dates() -> None:
+    with pytest.raises(LookupError, match="in force on 2023-06-01"):
+        BOOK.for_payer("nhia-commercial-access", date(2023, 6, 1))
