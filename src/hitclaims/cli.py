@@ -21,7 +21,7 @@ from hitclaims.billing import Outcome, Setup, bill_files
 from hitclaims.catalog import load_catalog
 from hitclaims.claim import Result
 from hitclaims.days import Period
-from hitclaims.formats.report import WIDTH, render_text, report_renderables
+from hitclaims.formats.report import WIDTH, render_text, report
 from hitclaims.formats.result_json import render_json
 from hitclaims.loading import (
     InputError,
@@ -171,8 +171,7 @@ def bill(
         for path in write_outputs(result, out_dir):
             err.print(f"wrote {path}")
     elif fmt is Format.text:
-        for item in report_renderables(result):
-            out.print(item)
+        out.print(report(result), soft_wrap=True)
     else:
         sys.stdout.write(render_json(result))
     _report_errors(outcome.errors)
@@ -217,8 +216,7 @@ def demo(
         outcome.claims.extend(part.claims)
         outcome.errors.extend(part.errors)
     result = outcome.result()
-    for item in report_renderables(result):
-        out.print(item)
+    out.print(report(result), soft_wrap=True)
     for path in write_outputs(result, out_dir):
         err.print(f"wrote {path}")
     _report_errors(outcome.errors)
