@@ -11,7 +11,7 @@ from typing import Any
 from hitclaims.catalog import load_catalog
 from hitclaims.claim import Claim
 from hitclaims.days import Period
-from hitclaims.engine import bill_episode
+from hitclaims.engine import History, bill_episode
 from hitclaims.loading import bundled_provider_file, load_provider
 from hitclaims.policy import PayerPolicy
 from hitclaims.provider import Provider
@@ -107,10 +107,10 @@ def bill(
     pol: PayerPolicy | None = None,
     period: Period = MARCH,
     as_of: date = AS_OF,
-    auth_units_used: dict[str, int] | None = None,
+    history: History | None = None,
     provider: Provider = PROVIDER,
 ) -> Claim:
-    claims = bill_episode(ep or episode(), pol or policy(), CATALOG, provider, period, as_of, auth_units_used)
+    claims = bill_episode(ep or episode(), pol or policy(), CATALOG, provider, period, as_of, history)
     assert len(claims) == 1, f"expected one claim, got {len(claims)}"
     return claims[0]
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from hitclaims.catalog import load_catalog
 from hitclaims.days import Period
+from hitclaims.engine import History
 
 from .builders import BASE, PROVIDER, bill, billed_dates, episode, lines_of, notes, per_diem, policy, rules
 
@@ -79,7 +80,9 @@ def test_auth_units_exceeded_holds_the_latest_days_past_the_authorized_units() -
 
 def test_auth_units_exceeded_counts_units_used_in_earlier_periods() -> None:
     claim = bill(
-        _covered(_auth(units=40)), policy(prior_authorization_required=True), auth_units_used={"PA-1": 30}
+        _covered(_auth(units=40)),
+        policy(prior_authorization_required=True),
+        history=History(auth_units_used={"PA-1": 30}),
     )
     assert per_diem(claim) == [("S9326", [], "2025-03-03", "2025-03-12", 10)]
 
@@ -403,3 +406,33 @@ def test_every_rule_id_has_a_test_named_after_it() -> None:
     for rule in load_catalog().rules:
         stem = "test_" + rule.replace(".", "_")
         assert any(n.startswith(stem) for n in names), f"no test named after {rule}"
+
+
+# --- what the store knows: services already billed on other claims ----------------------------
+
+
+def test_day_already_billed_is_not_billed_again_and_says_on_which_claim() -> None:
+    billed = {date(2025, 3, d): "EP-OLD-202503" for d in (3, 4, 5)}
+    claim = bill(history=History(billed_days=billed))
+    assert per_diem(claim) == [("S9326", [], "2025-03-06", "2025-03-31", 26)]
+    row = next(r for r in claim.ledger if r.date == date(2025, 3, 4))
+    assert row.status == "not_billable"
+    assert "already billed on claim EP-OLD-202503" in row.reasons[-1]
+    assert _status_and_rule(claim, "day.already_billed") == ("ready", ["none"])
+
+
+def test_line_already_billed_is_not_billed_again() -> None:
+    visit = {
+        "date": "2025-03-17",
+        "start": "2025-03-17T13:00:00-05:00",
+        "end": "2025-03-17T14:00:00-05:00",
+        "credential": "RN",
+        "note": "Site care.",
+    }
+    first = bill(episode(nursing_visits=[visit]))
+    (nursing,) = lines_of(first, "nursing")
+    again = bill(
+        episode(nursing_visits=[visit]), history=History(billed_items={nursing.item_key: "EP-OLD-202503"})
+    )
+    assert lines_of(again, "nursing") == []
+    assert _status_and_rule(again, "line.already_billed") == ("ready", ["none"])

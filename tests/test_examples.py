@@ -10,21 +10,11 @@ from typing import Any
 import pytest
 
 from hitclaims.billing import Setup, bill_files
-from hitclaims.catalog import load_catalog
 from hitclaims.claim import Claim
 from hitclaims.days import Period
-from hitclaims.loading import bundled_policy_folders, bundled_provider_file, load_policies, load_provider
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 CASES = sorted(p.name.removesuffix(".expected.json") for p in EXAMPLES.glob("*.expected.json"))
-
-
-@pytest.fixture(scope="module")
-def setup() -> Setup:
-    catalog = load_catalog()
-    return Setup(
-        catalog, load_policies(bundled_policy_folders(), catalog), load_provider(bundled_provider_file())
-    )
 
 
 def bill_example(name: str, setup: Setup) -> tuple[Claim, dict[str, Any]]:

@@ -335,3 +335,10 @@ def _order(
         "rate": "2 mL/h",
         "mode": mode,
     }
+
+
+def test_a_pump_log_that_begins_with_a_stop_takes_the_runs_start_from_the_first_order() -> None:
+    events = [ev("2025-03-05T10:00:00-06:00", "stop"), ev("2025-03-06T10:00:00-06:00", "start", "2 mL/h")]
+    claim = bill(episode(pump_events=events), policy(billable_day="infusion"))
+    assert billed_dates(claim) == days("2025-03-03", "2025-03-31")
+    assert "start taken from order O-1" in " ".join(ledger_row(claim, "2025-03-04").reasons)

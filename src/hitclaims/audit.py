@@ -7,7 +7,7 @@ claim) comes from the rule table in `catalog/data/rules.yaml` and the payer's se
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -457,6 +457,30 @@ def charge_missing(ctx: Context, lines: Sequence[Line], provider: Provider) -> I
             missing.add(f"J3490 ({drug.key})")
     for code in sorted(missing):
         yield ctx.make("charge.missing", "provider", f"The provider's charge list has no price for {code}.")
+
+
+def already_billed(
+    ctx: Context, days: Mapping[date, str], lines: Sequence[tuple[Line, str]]
+) -> Iterable[Finding]:
+    """Services another claim already bills: said once per claim, so a re-run explains itself."""
+    by_claim: dict[str, list[date]] = defaultdict(list)
+    for day, claim in days.items():
+        by_claim[claim].append(day)
+    for claim, dates in sorted(by_claim.items()):
+        shown = ", ".join(d.isoformat() for d in sorted(dates))
+        yield ctx.make(
+            "day.already_billed",
+            "billed_days",
+            f"{len(dates)} per-diem day(s) are already billed on claim {claim}"
+            f" and are not billed again: {shown}.",
+        )
+    for line, claim in lines:
+        yield ctx.make(
+            "line.already_billed",
+            line.record,
+            f"{line.code} of {line.start} is already billed on claim {claim} and is not billed again.",
+            line.start,
+        )
 
 
 def nothing_billable(ctx: Context, lines: Sequence[Line]) -> Iterable[Finding]:

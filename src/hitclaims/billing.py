@@ -15,7 +15,8 @@ from hitclaims.catalog import Catalog
 from hitclaims.claim import Claim, Result
 from hitclaims.days import Period
 from hitclaims.engine import bill_episode
-from hitclaims.loading import InputError, PolicyBook, read_episode
+from hitclaims.formats.fhir_episode import bundle_to_episode, is_fhir_bundle
+from hitclaims.loading import InputError, PolicyBook, parse_episode, read_text
 from hitclaims.provider import Provider
 from hitclaims.records import Episode
 
@@ -33,6 +34,13 @@ class Setup:
 class Outcome:
     claims: list[Claim] = field(default_factory=list)
     errors: list[InputError] = field(default_factory=list)
+    # Per file, what an imported FHIR Bundle held that could not be mapped.
+    notes: list[tuple[str, list[str]]] = field(default_factory=list)
+
+    def merge(self, other: Outcome) -> None:
+        self.claims.extend(other.claims)
+        self.errors.extend(other.errors)
+        self.notes.extend(other.notes)
 
     def result(self) -> Result:
         return Result(claims=sorted(self.claims, key=lambda c: (c.claim_id, c.period.from_)))
@@ -46,6 +54,14 @@ def bill_one(name: str, episode: Episode, setup: Setup, period: Period, as_of: d
     return bill_episode(episode, policy, setup.catalog, setup.provider, period, as_of)
 
 
+def read_any(path: Path, catalog: Catalog) -> tuple[Episode, list[str]]:
+    """An episode file, or a FHIR Bundle mapped to an episode (with its unmapped notes)."""
+    text = read_text(path)
+    if is_fhir_bundle(text):
+        return bundle_to_episode(str(path), text, catalog)
+    return parse_episode(str(path), text, catalog), []
+
+
 def bill_files(
     paths: Iterable[Path],
     setup: Setup,
@@ -56,7 +72,9 @@ def bill_files(
     outcome = Outcome()
     for path in paths:
         try:
-            episode = read_episode(path, setup.catalog)
+            episode, notes = read_any(path, setup.catalog)
+            if notes:
+                outcome.notes.append((str(path), notes))
             outcome.claims.extend(bill_one(str(path), episode, setup, period, as_of))
         except InputError as exc:
             outcome.errors.append(exc)

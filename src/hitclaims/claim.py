@@ -51,6 +51,8 @@ class ClaimLine(Out):
     authorization: str | None = None
     diagnosis_pointers: list[int]
     days: list[date] = []
+    record: str = ""
+    item_key: str = ""
     basis: list[str] = []
 
 
@@ -211,6 +213,8 @@ def _claim_line(number: int, line: Line, pointers: list[int]) -> ClaimLine:
         authorization=line.authorization,
         diagnosis_pointers=pointers,
         days=list(line.days) if line.kind == "per_diem" else [],
+        record=line.record,
+        item_key=line.item_key,
         basis=list(line.basis),
     )
 

@@ -9,27 +9,32 @@ import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from enum import StrEnum
+from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Annotated, ParamSpec
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from hitclaims.billing import Outcome, Setup, bill_files
 from hitclaims.catalog import load_catalog
-from hitclaims.claim import Result
 from hitclaims.days import Period
-from hitclaims.formats.report import WIDTH, render_text, report
-from hitclaims.formats.result_json import render_json
+from hitclaims.formats.fhir_episode import bundle_to_episode, episode_to_bundle
+from hitclaims.formats.report import WIDTH, report
+from hitclaims.formats.x12_validate import validate_x12
 from hitclaims.loading import (
     InputError,
     bundled_policy_folders,
     bundled_provider_file,
     load_policies,
     load_provider,
+    read_episode,
+    read_text,
 )
+from hitclaims.outputs import FORMATS, write_all
 from hitclaims.schemas import schema_text
 
 app = typer.Typer(
@@ -47,6 +52,9 @@ PROGRESS_FROM = 5  # episodes: below this a bar is more noise than help
 class Format(StrEnum):
     json = "json"
     text = "text"
+    x12 = "x12"
+    fhir = "fhir"
+    pdf = "pdf"
 
 
 class SchemaName(StrEnum):
@@ -72,7 +80,7 @@ def guarded(command: Callable[P, None]) -> Callable[P, None]:
             _report_errors([exc])
             raise typer.Exit(2) from None
         except UnusableInputError as exc:
-            err.print(f"[bold red]unusable input[/]: {exc}", soft_wrap=True)
+            err.print(f"[bold red]unusable input[/]: {escape(str(exc))}", soft_wrap=True)
             raise typer.Exit(2) from None
         except (typer.Exit, typer.Abort, KeyboardInterrupt):
             raise
@@ -114,29 +122,22 @@ def _bill(paths: Sequence[Path], setup: Setup, period: Period, as_of: date) -> O
         return bill_files(paths, setup, period, as_of, advance=lambda: progress.advance(task))
 
 
-def write_outputs(result: Result, folder: Path) -> list[Path]:
-    folder.mkdir(parents=True, exist_ok=True)
-    written = {
-        "claims.json": render_json(result),
-        "report.txt": render_text(result),
-    }
-    paths = []
-    for name, text in written.items():
-        path = folder / name
-        path.write_text(text, encoding="utf-8")
-        paths.append(path)
-    return paths
-
-
 def _report_errors(errors: Sequence[InputError]) -> None:
     for error in errors:
-        err.print(f"[bold red]unusable input[/]: {error}", soft_wrap=True)
+        err.print(f"[bold red]unusable input[/]: {escape(str(error))}", soft_wrap=True)
+
+
+def _notes(file: str, notes: Sequence[str]) -> None:
+    for note in notes:
+        err.print(f"[yellow]not mapped[/]: {escape(file)}: {escape(note)}", soft_wrap=True)
 
 
 @app.command()
 @guarded
 def bill(
-    episodes: Annotated[list[Path], typer.Argument(help="Episode JSON files.", show_default=False)],
+    episodes: Annotated[
+        list[Path], typer.Argument(help="Episode JSON files or FHIR Bundles.", show_default=False)
+    ],
     from_: Annotated[str, typer.Option("--from", help="First day of the billing period (YYYY-MM-DD).")],
     to: Annotated[str, typer.Option("--to", help="Last day of the billing period (YYYY-MM-DD).")],
     policies: Annotated[
@@ -153,7 +154,9 @@ def bill(
     ] = None,
     out_dir: Annotated[
         Path | None,
-        typer.Option("--out", help="Write claims.json and report.txt into this folder."),
+        typer.Option(
+            "--out", help="Write claims.json, claims.837, claims.fhir.json, claims.pdf, report.txt."
+        ),
     ] = None,
     fmt: Annotated[
         Format, typer.Option("--format", help="What to print when --out is not given.")
@@ -166,17 +169,55 @@ def bill(
     submitted = _date(as_of, "--as-of") if as_of else datetime.now(UTC).astimezone().date()
     setup = _setup(policies, provider)
     outcome = _bill(episodes, setup, Period(start, end), submitted)
+    for file, notes in outcome.notes:
+        _notes(file, notes)
     result = outcome.result()
     if out_dir is not None:
-        for path in write_outputs(result, out_dir):
+        for path in write_all(result, setup.provider, submitted, out_dir):
             err.print(f"wrote {path}")
     elif fmt is Format.text:
         out.print(report(result), soft_wrap=True)
     else:
-        sys.stdout.write(render_json(result))
+        content = FORMATS[fmt.value].render(result, setup.provider, submitted)
+        if content is None:
+            err.print("no claim is ready to send: no 837 written")
+        else:
+            sys.stdout.buffer.write(content)
+            sys.stdout.flush()
     _report_errors(outcome.errors)
     if outcome.errors:
         raise typer.Exit(2)
+
+
+@app.command()
+@guarded
+def validate(file: Annotated[Path, typer.Argument(help="An X12 file (837P, 835).")]) -> None:
+    """Check an X12 file with pyx12 and list its errors in words (exit 1 when invalid)."""
+    report_ = validate_x12(read_text(file))
+    if report_.valid:
+        out.print(f"{file}: valid (pyx12 accepted every transaction set)")
+        return
+    out.print(f"{file}: [bold red]not valid[/], {len(report_.problems)} problem(s):", soft_wrap=True)
+    for problem in report_.problems:
+        out.print(f"  {problem.sentence()}", soft_wrap=True, markup=False)
+    raise typer.Exit(1)
+
+
+@app.command("import-fhir")
+@guarded
+def import_fhir(bundle: Annotated[Path, typer.Argument(help="A FHIR R4 Bundle (JSON).")]) -> None:
+    """Turn a FHIR Bundle into an episode (JSON on stdout); what cannot be mapped is listed."""
+    episode, notes = bundle_to_episode(str(bundle), read_text(bundle), load_catalog())
+    _notes(str(bundle), notes)
+    sys.stdout.write(episode.model_dump_json(indent=2, exclude_none=False) + "\n")
+
+
+@app.command("export-fhir")
+@guarded
+def export_fhir(episode: Annotated[Path, typer.Argument(help="An episode JSON file.")]) -> None:
+    """Write an episode as a FHIR R4 Bundle (JSON on stdout)."""
+    data = episode_to_bundle(read_episode(episode, load_catalog()))
+    sys.stdout.write(json.dumps(data, indent=2) + "\n")
 
 
 @app.command()
@@ -205,19 +246,16 @@ def demo(
     out_dir: Annotated[Path, typer.Option("--out", help="Where to write the outputs.")] = Path("out"),
 ) -> None:
     """Bill the bundled examples into ./out and print the report."""
-    from importlib import resources
-
     setup = _setup(None, None)
     outcome = Outcome()
+    last_as_of = date.min
     for episode_file, period, as_of in _demo_cases(resources.files("hitclaims") / "examples"):
-        # The examples are package data; read them through a real path for the loader.
         with resources.as_file(episode_file) as path:
-            part = bill_files([path], setup, period, as_of)
-        outcome.claims.extend(part.claims)
-        outcome.errors.extend(part.errors)
+            outcome.merge(bill_files([path], setup, period, as_of))
+        last_as_of = max(last_as_of, as_of)
     result = outcome.result()
     out.print(report(result), soft_wrap=True)
-    for path in write_outputs(result, out_dir):
+    for path in write_all(result, setup.provider, last_as_of, out_dir):
         err.print(f"wrote {path}")
     _report_errors(outcome.errors)
     if outcome.errors:

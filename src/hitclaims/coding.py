@@ -55,6 +55,19 @@ class Line:
     authorization: str | None = None
     sort_key: tuple[object, ...] = field(default=(), compare=False)
 
+    @property
+    def item_key(self) -> str:
+        """What makes this service the same service in another claim (the store's billed_items).
+
+        Per-diem lines are tracked by their days instead, so they have no item key.
+        """
+        mods = "-".join(self.modifiers)
+        if self.kind == "per_diem":
+            return ""
+        if self.kind == "nursing":
+            return f"nursing:{self.code}:{self.start}"
+        return f"{self.kind}:{self.code}:{mods}:{self.record}"
+
 
 # --- per diem ---------------------------------------------------------------------------------
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import date
 
 from hitclaims import audit
@@ -23,6 +24,22 @@ from hitclaims.provider import Provider
 from hitclaims.records import Episode
 
 
+@dataclass(frozen=True)
+class History:
+    """What the store knows that one episode's records do not: what is already billed elsewhere.
+
+    - `auth_units_used`: units billed against each authorization number on other claims;
+    - `billed_days`: per-diem days of this patient, therapy family and payer billed on another
+      claim (date -> claim id): they are never billed again;
+    - `billed_items`: drug, nursing and supply services billed on another claim (item key ->
+      claim id), likewise.
+    """
+
+    auth_units_used: Mapping[str, int] = field(default_factory=dict)
+    billed_days: Mapping[date, str] = field(default_factory=dict)
+    billed_items: Mapping[str, str] = field(default_factory=dict)
+
+
 def bill_episode(
     episode: Episode,
     policy: PayerPolicy,
@@ -30,14 +47,23 @@ def bill_episode(
     provider: Provider,
     period: Period,
     as_of: date,
-    auth_units_used: Mapping[str, int] | None = None,
+    history: History | None = None,
 ) -> list[Claim]:
     """The claim(s) for one episode and billing period.
 
-    `auth_units_used` counts units already billed against each authorization number in earlier
-    periods (the store knows them); the engine alone sees only this period.
+    Without `history` the engine sees only these records, as `hitclaims bill` does; the store
+    passes what other claims have already billed.
     """
+    known = history or History()
     ledger = decide_days(episode, policy, period)
+    elsewhere = {
+        d.date: known.billed_days[d.date] for d in ledger.billable_days if d.date in known.billed_days
+    }
+    ledger = ledger.without(elsewhere)
+    # Per-diem lines have no item key; an empty key must never match a billed item.
+    known = History(
+        known.auth_units_used, known.billed_days, {k: v for k, v in known.billed_items.items() if k}
+    )
     make = FindingMaker(catalog.rules, policy)
     ctx = audit.Context(episode, policy, catalog, period, as_of, ledger, make)
 
@@ -53,7 +79,7 @@ def bill_episode(
             held[f.date].append(f.rule)
     # Days held for documentation use no authorized units: they are not billed.
     to_authorize = [d for d in ledger.billable_days if d.date not in held]
-    auth = audit.authorize_days(ctx, to_authorize, dict(auth_units_used or {}))
+    auth = audit.authorize_days(ctx, to_authorize, dict(known.auth_units_used))
     findings.extend(auth.findings)
     for f in auth.findings:
         if f.holds == "day" and f.date is not None:
@@ -78,6 +104,11 @@ def bill_episode(
     )
     lines += nursing.lines
     lines += supply_lines(episode, policy, provider, period)
+    duplicates = [line for line in lines if line.item_key in known.billed_items]
+    lines = [line for line in lines if line.item_key not in known.billed_items]
+    findings.extend(
+        audit.already_billed(ctx, elsewhere, [(ln, known.billed_items[ln.item_key]) for ln in duplicates])
+    )
     for day, units, cap in nursing.cut:
         findings.append(
             make(

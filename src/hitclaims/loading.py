@@ -34,10 +34,14 @@ _PERSONAL = {
     "line1",
     "line2",
     "city",
+    "state",
     "zip",
     "member_id",
     "text",
     "note",
+    "author",
+    "alternatives_tried",
+    "alternatives_outcome",
     "medical_history",
     "home_infusion_reason",
     "group_number",
@@ -197,10 +201,10 @@ def catalog_problems(episode: Episode, catalog: Catalog) -> list[Problem]:
 
 
 def read_episode(path: Path, catalog: Catalog) -> Episode:
-    return parse_episode(str(path), _read_text(path), catalog)
+    return parse_episode(str(path), read_text(path), catalog)
 
 
-def _read_text(path: Path | Traversable) -> str:
+def read_text(path: Path | Traversable) -> str:
     try:
         return path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -264,7 +268,7 @@ def parse_policy(file: str, text: str, rules: Iterable[str]) -> PayerPolicy:
     return policy
 
 
-def _policy_files(folder: Path | Traversable) -> list[Path | Traversable]:
+def policy_files(folder: Path | Traversable) -> list[Path | Traversable]:
     return sorted(
         (f for f in folder.iterdir() if f.name.endswith((".yaml", ".yml")) and f.is_file()),
         key=lambda f: f.name,
@@ -281,9 +285,9 @@ def load_policies(folders: Sequence[Path | Traversable], catalog: Catalog) -> Po
     for folder in folders:
         if not folder.is_dir():
             raise InputError(str(folder), None, None, "no such folder of payer policies")
-        for file in _policy_files(folder):
+        for file in policy_files(folder):
             name = str(file)
-            policy = parse_policy(name, _read_text(file), catalog.rules)
+            policy = parse_policy(name, read_text(file), catalog.rules)
             for other_file, other in found.get(policy.id, []):
                 if _overlap(policy, other):
                     raise InputError(
@@ -310,4 +314,4 @@ def bundled_provider_file() -> Traversable:
 
 
 def load_provider(path: Path | Traversable) -> Provider:
-    return _model_from_yaml(str(path), _read_text(path), Provider)
+    return _model_from_yaml(str(path), read_text(path), Provider)

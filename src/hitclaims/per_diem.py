@@ -9,7 +9,7 @@ reason stays attributable to one rule.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -85,6 +85,26 @@ class Ledger:
     def billable_days(self) -> tuple[DayDecision, ...]:
         return tuple(d for d in self.days if d.billable)
 
+    def without(self, billed: Mapping[date, str]) -> Ledger:
+        """The ledger with days already billed on other claims made not billable, saying where."""
+        if not billed:
+            return self
+        days = tuple(
+            DayDecision(
+                d.date,
+                False,
+                None,
+                (
+                    *d.reasons,
+                    f"already billed on claim {billed[d.date]} (billed-day ledger): not billed again",
+                ),
+            )
+            if d.billable and d.date in billed
+            else d
+            for d in self.days
+        )
+        return Ledger(days, self.runs, self.from_pump_log, self.therapy_start, self.therapy_end)
+
 
 # --- runs ------------------------------------------------------------------------------------
 
@@ -103,6 +123,15 @@ def _pump_segments(
     ordered = sorted(unique, key=lambda item: (item[0], _EVENT_ORDER[item[1]]))
     segments: list[tuple[datetime, datetime, str]] = []
     running: datetime | None = None
+    first_order = min(episode.orders, key=lambda o: (o.start, o.id), default=None)
+    if ordered and ordered[0][1] == "stop" and first_order is not None:
+        # The log begins with a stop: the pump was running before the log's first page. Its run
+        # is taken to start with the therapy's first order rather than be lost.
+        start = midnight(first_order.start, episode.patient.zone)
+        if start < ordered[0][0]:
+            note = f"a stop event (the log begins while running: start taken from order {first_order.id})"
+            segments.append((start, ordered[0][0], note))
+        ordered = ordered[1:]
     for at, kind in ordered:
         if kind == "start" and running is None:
             running = at

@@ -40,6 +40,14 @@ class Contact(BaseModel):
     phone: Annotated[str, StringConstraints(pattern=r"^\d{10}$")]
 
 
+class Receiver(BaseModel):
+    """Where the 837 goes: the clearinghouse (or payer) named in ISA08/GS03 and loop 1000B."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    name: Annotated[str, StringConstraints(min_length=1, max_length=60)]
+    id: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9]{2,15}$")]
+
+
 class Provider(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -51,6 +59,7 @@ class Provider(BaseModel):
     contact: Contact
     # Interchange sender id (ISA06/GS02/1000A); the NPI when the clearinghouse has not assigned one.
     submitter_id: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9]{2,15}$")] | None = None
+    receiver: Receiver
     # Price per HCPCS/CPT unit, by code.
     charges: dict[Annotated[str, StringConstraints(pattern=r"^[A-Z0-9]{5}$")], Money]
     # Price per NDC unit for drugs with no specific code (billed as J3490), by drug key.
@@ -61,6 +70,13 @@ class Provider(BaseModel):
     def _npi_check_digit(cls, value: str) -> str:
         if not npi_is_valid(value):
             raise ValueError("the NPI fails its check digit")
+        return value
+
+    @field_validator("address")
+    @classmethod
+    def _zip_plus_four(cls, value: Address) -> Address:
+        if len(value.zip) != 9:
+            raise ValueError("the billing provider's ZIP must have 9 digits (ZIP+4): the 837P requires it")
         return value
 
     @property
