@@ -78,6 +78,22 @@ BASE: dict[str, Any] = {
 }
 
 
+def dispense(drug: str, amount: str, **more: Any) -> dict[str, Any]:
+    """A dispense of `amount` mg (or `amount_unit`) of a catalog drug, 250 mL, on 2025-03-03."""
+    data: dict[str, Any] = {
+        "date": "2025-03-03",
+        "drug": drug,
+        "ndc": "0409-1234-01",
+        "quantity": "250",
+        "unit": "ML",
+        "amount": amount,
+        "amount_unit": "mg",
+        "administered_amount": None,
+    }
+    data.update(more)
+    return data
+
+
 def episode_dict(**changes: Any) -> dict[str, Any]:
     """The base episode with top-level fields replaced."""
     data = copy.deepcopy(BASE)

@@ -35,7 +35,7 @@ from hitclaims.formats.cms1500 import (
 )
 from hitclaims.loading import bundled_policy_folders, bundled_provider_file, load_policies, load_provider
 
-from .builders import BASE, CATALOG, MARCH, PROVIDER, bill, days, episode, lines_of, policy
+from .builders import BASE, CATALOG, MARCH, PROVIDER, bill, days, dispense, episode, lines_of, policy
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
@@ -104,22 +104,6 @@ def line_text(line: ClaimLine) -> str:
             str(line.units),
         ]
     )
-
-
-def dispense(drug: str, amount: str, **more: Any) -> dict[str, Any]:
-    base = {
-        "date": "2025-03-03",
-        "drug": drug,
-        "ndc": "0409-1234-01",
-        "quantity": "250",
-        "unit": "ML",
-        "amount": amount,
-        "amount_unit": "mg",
-        "administered_amount": None,
-        "single_dose": False,
-    }
-    base.update(more)
-    return base
 
 
 def visit(day: str) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from hitclaims.drugs import hcpcs_units
 from hitclaims.ndc import NdcError, normalise_ndc
 from hitclaims.nursing import extra_hours
 
-from .builders import bill, episode, lines_of, notes, per_diem, policy, rules
+from .builders import bill, dispense, episode, lines_of, notes, per_diem, policy, rules
 
 HOLD = {"start": "2025-03-10T08:00:00-05:00", "end": "2025-03-12T16:00:00-05:00", "reason": "inpatient"}
 
@@ -216,24 +216,8 @@ def test_an_unhyphenated_ten_digit_or_malformed_ndc_is_refused(text: str) -> Non
         normalise_ndc(text)
 
 
-def _dispense(drug: str, amount: str, **more: Any) -> dict[str, Any]:
-    base = {
-        "date": "2025-03-03",
-        "drug": drug,
-        "ndc": "0409-1234-01",
-        "quantity": "250",
-        "unit": "ML",
-        "amount": amount,
-        "amount_unit": "mg",
-        "administered_amount": None,
-        "single_dose": False,
-    }
-    base.update(more)
-    return base
-
-
 def test_every_drug_line_carries_the_11_digit_ndc_its_quantity_and_unit() -> None:
-    (line,) = lines_of(bill(episode(dispenses=[_dispense("morphine", "250")])), "drug")
+    (line,) = lines_of(bill(episode(dispenses=[dispense("morphine", "250")])), "drug")
     assert (line.code, line.units, line.ndc, line.ndc_quantity, line.ndc_unit) == (
         "J2270",
         25,
@@ -244,7 +228,7 @@ def test_every_drug_line_carries_the_11_digit_ndc_its_quantity_and_unit() -> Non
 
 
 def test_a_drug_with_no_specific_code_is_j3490_with_its_description_and_one_unit() -> None:
-    (line,) = lines_of(bill(episode(dispenses=[_dispense("ketamine", "500")])), "drug")
+    (line,) = lines_of(bill(episode(dispenses=[dispense("ketamine", "500")])), "drug")
     assert (line.code, line.units) == ("J3490", 1)
     assert line.description == "Ketamine HCl 500 mg"
     assert line.charge == Decimal("3.25") * 250
@@ -252,21 +236,19 @@ def test_a_drug_with_no_specific_code_is_j3490_with_its_description_and_one_unit
 
 def test_a_mixture_bills_one_line_per_ingredient_in_the_orders_sequence() -> None:
     order = dict(episode().orders[0].model_dump(mode="json"), drug=["hydromorphone", "bupivacaine"])
-    dispenses = [_dispense("bupivacaine", "625", ndc="0409-1159-02"), _dispense("hydromorphone", "25")]
+    dispenses = [dispense("bupivacaine", "625", ndc="0409-1159-02"), dispense("hydromorphone", "25")]
     claim = bill(episode(orders=[order], dispenses=dispenses))
     assert [ln.code for ln in lines_of(claim, "drug")] == ["J1170", "J0665"]
 
 
 def test_drug_quantity_basis_administered_bills_what_was_given() -> None:
-    ep = episode(dispenses=[_dispense("morphine", "250", administered_amount="180")])
+    ep = episode(dispenses=[dispense("morphine", "250", administered_amount="180")])
     (line,) = lines_of(bill(ep, policy(drug_quantity_basis="administered")), "drug")
     assert (line.units, line.ndc_quantity) == (18, Decimal("180"))
 
 
 def test_drug_quantity_basis_administered_without_an_administered_amount_holds_the_line() -> None:
-    claim = bill(
-        episode(dispenses=[_dispense("morphine", "250")]), policy(drug_quantity_basis="administered")
-    )
+    claim = bill(episode(dispenses=[dispense("morphine", "250")]), policy(drug_quantity_basis="administered"))
     assert not lines_of(claim, "drug")
     assert "drug.amount_missing" in rules(claim, "error")
     assert claim.status == "ready"  # a line hold, not a claim hold
@@ -275,7 +257,7 @@ def test_drug_quantity_basis_administered_without_an_administered_amount_holds_t
 def test_waste_modifiers_put_jz_on_a_single_dose_product_with_nothing_discarded() -> None:
     ep = episode(
         dispenses=[
-            _dispense("ziconotide", "100", amount_unit="mcg", administered_amount="100", single_dose=True)
+            dispense("ziconotide", "100", amount_unit="mcg", administered_amount="100", single_dose=True)
         ]
     )
     (line,) = lines_of(bill(ep, policy(waste_modifiers=True)), "drug")
@@ -285,7 +267,7 @@ def test_waste_modifiers_put_jz_on_a_single_dose_product_with_nothing_discarded(
 def test_waste_modifiers_bill_the_discarded_part_of_a_single_dose_product_on_a_jw_line() -> None:
     ep = episode(
         dispenses=[
-            _dispense("ziconotide", "100", amount_unit="mcg", administered_amount="60", single_dose=True)
+            dispense("ziconotide", "100", amount_unit="mcg", administered_amount="60", single_dose=True)
         ]
     )
     lines = lines_of(bill(ep, policy(waste_modifiers=True)), "drug")
@@ -293,9 +275,9 @@ def test_waste_modifiers_bill_the_discarded_part_of_a_single_dose_product_on_a_j
 
 
 def test_waste_modifiers_never_apply_to_multi_dose_products_or_when_the_policy_is_off() -> None:
-    multi = episode(dispenses=[_dispense("morphine", "250", administered_amount="200")])
+    multi = episode(dispenses=[dispense("morphine", "250", administered_amount="200")])
     assert lines_of(bill(multi, policy(waste_modifiers=True)), "drug")[0].modifiers == []
-    single = episode(dispenses=[_dispense("ziconotide", "100", amount_unit="mcg", single_dose=True)])
+    single = episode(dispenses=[dispense("ziconotide", "100", amount_unit="mcg", single_dose=True)])
     assert lines_of(bill(single, policy(waste_modifiers=False)), "drug")[0].modifiers == []
 
 

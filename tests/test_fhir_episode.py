@@ -16,9 +16,16 @@ from hypothesis import HealthCheck, given, settings
 from hitclaims.claim import Result
 from hitclaims.days import Period
 from hitclaims.engine import bill_episode
-from hitclaims.formats.fhir_episode import bundle_to_episode, episode_to_bundle, is_fhir_bundle
+from hitclaims.formats.fhir_episode import bundle_to_episode, episode_to_bundle
 from hitclaims.formats.result_json import render_json
-from hitclaims.loading import InputError, PolicyBook, bundled_policy_folders, load_policies, parse_episode
+from hitclaims.loading import (
+    InputError,
+    PolicyBook,
+    bundled_policy_folders,
+    is_fhir_bundle,
+    load_policies,
+    parse_episode,
+)
 from hitclaims.policy import PayerPolicy
 from hitclaims.records import Episode
 

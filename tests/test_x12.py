@@ -21,7 +21,7 @@ from hitclaims.formats.x12_837p import NotSendableError, write_837
 from hitclaims.formats.x12_validate import validate_x12
 from hitclaims.records import Episode
 
-from .builders import BASE, CATALOG, MARCH, PROVIDER, bill, episode, policy
+from .builders import BASE, CATALOG, MARCH, PROVIDER, bill, dispense, episode, policy
 from .strategies import scenarios
 from .test_examples import CASES, bill_example
 
@@ -80,28 +80,14 @@ def test_concurrent_modifiers_pass_pyx12() -> None:
     assert "SV1*HC:S9326:SJ:59*" in content
 
 
-def _dispense(drug: str, amount: str, **more: Any) -> dict[str, Any]:
-    data = {
-        "date": "2025-03-03",
-        "drug": drug,
-        "ndc": "0409-1234-01",
-        "quantity": "250",
-        "unit": "ML",
-        "amount": amount,
-        "amount_unit": "mg",
-    }
-    data.update(more)
-    return data
-
-
 def test_drug_lines_with_ndc_j3490_description_and_waste_modifiers_pass_pyx12() -> None:
     dispenses = [
-        _dispense("morphine", "250", rx_number="RX100"),
-        _dispense("ketamine", "500", ndc="12345-678-90"),
-        _dispense(
+        dispense("morphine", "250", rx_number="RX100"),
+        dispense("ketamine", "500", ndc="12345-678-90"),
+        dispense(
             "ziconotide", "100", amount_unit="mcg", administered_amount="60", single_dose=True, quantity="20"
         ),
-        _dispense("clonidine", "2.5", administered_amount="2.5", single_dose=True, quantity="25"),
+        dispense("clonidine", "2.5", administered_amount="2.5", single_dose=True, quantity="25"),
     ]
     content = assert_valid([bill(episode(dispenses=dispenses), policy(waste_modifiers=True))])
     assert "SV1*HC:J3490:::::KETAMINE HCL 500 MG*" in content
@@ -165,7 +151,7 @@ def test_an_infusion_suite_claim_passes_pyx12_with_pos_49() -> None:
 
 
 def test_a_claim_split_over_50_lines_passes_pyx12_part_by_part() -> None:
-    dispenses = [_dispense("morphine", "250", date=f"2025-03-{d:02d}") for d in range(3, 32)]
+    dispenses = [dispense("morphine", "250", date=f"2025-03-{d:02d}") for d in range(3, 32)]
     ep = episode(dispenses=dispenses)
     claims = bill_episode(ep, policy(line_format="daily"), CATALOG, PROVIDER, MARCH, date(2025, 4, 2))
     assert [c.claim_id for c in claims] == ["EP-T1-202503-1", "EP-T1-202503-2"]

@@ -1,4 +1,8 @@
-"""The command line (SPEC "Command line"): thin over billing, loading and the renderers."""
+"""The command line (SPEC "Command line"): thin over billing, loading and the renderers.
+
+Commands import what only they need (the store, FHIR models, pyx12) when they run: `hitclaims
+bill` should start in a fraction of a second, not pay for the web server's imports.
+"""
 
 from __future__ import annotations
 
@@ -22,9 +26,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from hitclaims.billing import Outcome, Setup, bill_files
 from hitclaims.catalog import load_catalog
 from hitclaims.days import Period
-from hitclaims.formats.fhir_episode import bundle_to_episode, episode_to_bundle
 from hitclaims.formats.report import WIDTH, report
-from hitclaims.formats.x12_validate import validate_x12
 from hitclaims.loading import (
     InputError,
     bundled_policy_folders,
@@ -193,6 +195,8 @@ def bill(
 @guarded
 def validate(file: Annotated[Path, typer.Argument(help="An X12 file (837P, 835).")]) -> None:
     """Check an X12 file with pyx12 and list its errors in words (exit 1 when invalid)."""
+    from hitclaims.formats.x12_validate import validate_x12
+
     report_ = validate_x12(read_text(file))
     if report_.valid:
         out.print(f"{file}: valid (pyx12 accepted every transaction set)")
@@ -207,6 +211,8 @@ def validate(file: Annotated[Path, typer.Argument(help="An X12 file (837P, 835).
 @guarded
 def import_fhir(bundle: Annotated[Path, typer.Argument(help="A FHIR R4 Bundle (JSON).")]) -> None:
     """Turn a FHIR Bundle into an episode (JSON on stdout); what cannot be mapped is listed."""
+    from hitclaims.formats.fhir_episode import bundle_to_episode
+
     episode, notes = bundle_to_episode(str(bundle), read_text(bundle), load_catalog())
     _notes(str(bundle), notes)
     sys.stdout.write(episode.model_dump_json(indent=2, exclude_none=False) + "\n")
@@ -216,6 +222,8 @@ def import_fhir(bundle: Annotated[Path, typer.Argument(help="A FHIR R4 Bundle (J
 @guarded
 def export_fhir(episode: Annotated[Path, typer.Argument(help="An episode JSON file.")]) -> None:
     """Write an episode as a FHIR R4 Bundle (JSON on stdout)."""
+    from hitclaims.formats.fhir_episode import episode_to_bundle
+
     data = episode_to_bundle(read_episode(episode, load_catalog()))
     sys.stdout.write(json.dumps(data, indent=2) + "\n")
 
@@ -260,6 +268,61 @@ def demo(
     _report_errors(outcome.errors)
     if outcome.errors:
         raise typer.Exit(2)
+
+
+@app.command()
+@guarded
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    demo: Annotated[
+        bool, typer.Option("--demo", help="Load the bundled examples and an admin account.")
+    ] = False,
+    database: Annotated[
+        str | None, typer.Option(help="Database URL (default: HITCLAIMS_DATABASE_URL or ./hitclaims.db).")
+    ] = None,
+) -> None:
+    """Start the REST API and the billers' web page (SQLite in ./hitclaims.db by default)."""
+    import uvicorn
+
+    from hitclaims.api.app import create_app
+    from hitclaims.store.demo import load_demo
+    from hitclaims.store.workplace import Workplace
+
+    place = Workplace.open(database)
+    if demo:
+        password = load_demo(place)
+        err.print(
+            f"[bold]demo[/]: examples loaded and billed. Sign in as [bold]admin[/] with password"
+            f" [bold]{escape(password)}[/] (shown once)."
+        )
+    err.print(f"hitclaims on http://{host}:{port}/ (API documentation at /docs)")
+    uvicorn.run(create_app(place), host=host, port=port, log_level="warning", access_log=False)
+
+
+@app.command("user-add")
+@guarded
+def user_add(
+    username: Annotated[str, typer.Argument(help="The new user's name (lower case).")],
+    role: Annotated[str, typer.Option(help="admin, biller or viewer.")] = "biller",
+    database: Annotated[str | None, typer.Option(help="Database URL.")] = None,
+) -> None:
+    """Add a user; the password is read from HITCLAIMS_PASSWORD or asked for."""
+    from hitclaims.store.users import ROLES, create_user
+    from hitclaims.store.workplace import Workplace
+
+    if role not in ROLES:
+        raise UnusableInputError(f"--role: {role!r} is not one of {', '.join(ROLES)}")
+    password = os.environ.get("HITCLAIMS_PASSWORD") or typer.prompt("password", hide_input=True)
+    place = Workplace.open(database)
+    try:
+        with place.factory() as db, db.begin():
+            create_user(db, username, password, role, "command line")
+    except ValueError as exc:
+        raise UnusableInputError(str(exc)) from None
+    finally:
+        place.close()
+    err.print(f"user {username} added as {role}")
 
 
 def main() -> None:

@@ -158,6 +158,15 @@ def _json(file: str, text: str) -> object:
         ) from None
 
 
+def is_fhir_bundle(text: str) -> bool:
+    """True when the JSON text is an object with resourceType 'Bundle' (an episode never is)."""
+    try:
+        raw = json.loads(text)
+    except ValueError:
+        return False
+    return isinstance(raw, dict) and raw.get("resourceType") == "Bundle"
+
+
 def parse_episode(file: str, text: str, catalog: Catalog) -> Episode:
     """Episode JSON text to a checked Episode, or an InputError naming what is wrong."""
     raw = _json(file, text)

@@ -8,8 +8,6 @@ from datetime import date
 from pathlib import Path
 
 from hitclaims.claim import Result
-from hitclaims.formats.cms1500 import render_pdf
-from hitclaims.formats.fhir_claim import render_fhir
 from hitclaims.formats.report import render_text
 from hitclaims.formats.result_json import render_json
 from hitclaims.formats.x12_837p import default_envelope, write_837
@@ -31,12 +29,24 @@ def _x12(result: Result, provider: Provider, as_of: date) -> bytes | None:
     return write_837(ready, envelope, provider.receiver.name).encode()
 
 
+def _fhir(result: Result, provider: Provider, as_of: date) -> bytes:
+    from hitclaims.formats.fhir_claim import render_fhir  # fhir.resources: imported when used
+
+    return render_fhir(result.claims).encode()
+
+
+def _pdf(result: Result, provider: Provider, as_of: date) -> bytes:
+    from hitclaims.formats.cms1500 import render_pdf  # reportlab: imported when used
+
+    return render_pdf(result.claims)
+
+
 FORMATS: dict[str, Output] = {
     "json": Output("claims.json", lambda r, p, d: render_json(r).encode()),
     "text": Output("report.txt", lambda r, p, d: render_text(r).encode()),
     "x12": Output("claims.837", _x12),
-    "fhir": Output("claims.fhir.json", lambda r, p, d: render_fhir(r.claims).encode()),
-    "pdf": Output("claims.pdf", lambda r, p, d: render_pdf(r.claims)),
+    "fhir": Output("claims.fhir.json", _fhir),
+    "pdf": Output("claims.pdf", _pdf),
 }
 
 

@@ -651,15 +651,6 @@ class _Exporter:
 # --- import -------------------------------------------------------------------------------------
 
 
-def is_fhir_bundle(text: str) -> bool:
-    """True when the JSON text is an object with resourceType 'Bundle'."""
-    try:
-        raw = json.loads(text)
-    except ValueError:
-        return False
-    return isinstance(raw, dict) and raw.get("resourceType") == "Bundle"
-
-
 def bundle_to_episode(file: str, text: str, catalog: Catalog) -> tuple[Episode, list[str]]:
     """A FHIR Bundle (JSON text) as an Episode, plus plain-sentence notes on everything in the
     bundle that could not be mapped (never dropped silently). Raises InputError for unusable

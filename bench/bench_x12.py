@@ -1,0 +1,78 @@
+"""Time to write and to validate 837P files of 1,000 and 10,000 claims.
+
+Run: `.venv/bin/python bench/bench_x12.py [--sizes 1000 10000]`. The claims are the three
+examples billed under new episode ids (so every claim is distinct); writing is our renderer,
+validating is pyx12 through its Python API (the same call `hitclaims validate` makes).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from datetime import date, datetime
+from pathlib import Path
+
+from hitclaims.billing import Setup
+from hitclaims.catalog import load_catalog
+from hitclaims.claim import Claim
+from hitclaims.days import Period
+from hitclaims.engine import bill_episode
+from hitclaims.formats.x12 import Envelope
+from hitclaims.formats.x12_837p import write_837
+from hitclaims.formats.x12_validate import validate_x12
+from hitclaims.loading import bundled_policy_folders, bundled_provider_file, load_policies, load_provider
+from hitclaims.records import Episode
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+
+def claims(n: int, setup: Setup) -> list[Claim]:
+    cases = []
+    for expected in sorted(EXAMPLES.glob("*.expected.json")):
+        meta = json.loads(expected.read_text())
+        data = json.loads((EXAMPLES / expected.name.replace(".expected.json", ".json")).read_text())
+        first, last = (date.fromisoformat(d) for d in meta["period"])
+        cases.append((data, Period(first, last), date.fromisoformat(meta["as_of"])))
+    out: list[Claim] = []
+    i = 0
+    while len(out) < n:
+        data, period, as_of = cases[i % len(cases)]
+        data = dict(data, episode_id=f"BENCH-{i:07d}")
+        episode = Episode.model_validate_json(json.dumps(data))
+        policy = setup.policies.for_payer(episode.coverage.payer_id, period.start)
+        for claim in bill_episode(episode, policy, setup.catalog, setup.provider, period, as_of):
+            out.append(claim.model_copy(update={"status": "ready"}))
+        i += 1
+    return out[:n]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
+    args = parser.parse_args()
+    catalog = load_catalog()
+    setup = Setup(
+        catalog, load_policies(bundled_policy_folders(), catalog), load_provider(bundled_provider_file())
+    )
+    for n in args.sizes:
+        batch = claims(n, setup)
+        envelope = Envelope("PRAIRIEHIT", "EXCLEARING", datetime(2025, 10, 1, 9, 0), n)  # noqa: DTZ001
+        start = time.perf_counter()
+        content = write_837(batch, envelope, "Example Clearinghouse")
+        written = time.perf_counter() - start
+        segments = content.count("~")
+        start = time.perf_counter()
+        report = validate_x12(content)
+        validated = time.perf_counter() - start
+        print(
+            f"{n:6d} claims, {segments:7d} segments, {len(content) / 1e6:5.1f} MB:"
+            f" write {written:6.2f} s ({n / written:7.0f} claims/s),"
+            f" pyx12 validate {validated:7.2f} s ({n / validated:5.0f} claims/s,"
+            f" {segments / validated:6.0f} seg/s),"
+            f" valid={report.valid}"
+        )
+
+
+if __name__ == "__main__":
+    main()
