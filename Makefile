@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test check lint schemas bench clean
+.PHONY: demo serve test lint schemas bench clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -16,6 +16,9 @@ $(STAMP): pyproject.toml constraints.txt
 
 demo: $(STAMP)
 	$(BIN)/hitclaims demo --out out
+
+serve: $(STAMP)
+	$(BIN)/hitclaims serve --demo
 
 test: $(STAMP)
 	bash scripts/system-deps.sh
@@ -33,6 +36,9 @@ schemas: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench_bill.py
+	$(BIN)/python bench/bench_x12.py
+	$(BIN)/python bench/bench_api.py --database sqlite
+	$(BIN)/python bench/bench_api.py --database postgresql
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache .hypothesis

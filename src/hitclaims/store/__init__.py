@@ -1,0 +1,1 @@
+"""Storage: episodes and their versions, billing runs, claims and the billed-day ledger."""

@@ -1,0 +1,102 @@
+"""Episodes in the store: every imported version kept; an unchanged import adds nothing."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session as DbSession
+
+from hitclaims.records import Episode
+from hitclaims.store.models import Episode as EpisodeRecord
+from hitclaims.store.models import EpisodeVersion, Patient
+from hitclaims.store.users import audit, now
+
+
+def content_of(episode: Episode) -> dict[str, Any]:
+    return json.loads(episode.model_dump_json())  # type: ignore[no-any-return]
+
+
+def digest(content: Any) -> str:
+    return hashlib.sha256(json.dumps(content, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Imported:
+    episode_id: str
+    version: int
+    changed: bool
+
+
+def import_episode(db: DbSession, episode: Episode, source: str, notes: list[str], username: str) -> Imported:
+    content = content_of(episode)
+    key = digest(content)
+    patient = db.scalar(select(Patient).where(Patient.patient_key == episode.patient.id))
+    if patient is None:
+        patient = Patient(patient_key=episode.patient.id, last_name="", first_name="")
+        db.add(patient)
+    patient.last_name, patient.first_name = episode.patient.last_name, episode.patient.first_name
+    record = db.scalar(select(EpisodeRecord).where(EpisodeRecord.episode_key == episode.episode_id))
+    if record is None:
+        db.flush()
+        record = EpisodeRecord(
+            episode_key=episode.episode_id,
+            patient_id=patient.id,
+            payer_id=episode.coverage.payer_id,
+            current_version=0,
+            updated_at=now(),
+        )
+        db.add(record)
+        db.flush()
+    else:
+        if record.patient_id != patient.id:
+            raise ValueError(f"episode_id: {episode.episode_id} belongs to another patient")
+        current = _version(db, record.id, record.current_version)
+        if current is not None and current.content_digest == key:
+            return Imported(episode.episode_id, record.current_version, changed=False)
+    record.current_version += 1
+    record.payer_id = episode.coverage.payer_id
+    record.updated_at = now()
+    db.add(
+        EpisodeVersion(
+            episode_id=record.id,
+            version=record.current_version,
+            content=content,
+            content_digest=key,
+            source=source,
+            notes=notes,
+            imported_at=now(),
+            imported_by=username,
+        )
+    )
+    audit(
+        db,
+        username,
+        "episode.import",
+        "episode",
+        episode.episode_id,
+        version=record.current_version,
+        source=source,
+    )
+    return Imported(episode.episode_id, record.current_version, changed=True)
+
+
+def _version(db: DbSession, episode_id: int, version: int) -> EpisodeVersion | None:
+    return db.scalar(
+        select(EpisodeVersion).where(
+            EpisodeVersion.episode_id == episode_id, EpisodeVersion.version == version
+        )
+    )
+
+
+def current_version(db: DbSession, record: EpisodeRecord) -> EpisodeVersion:
+    version = _version(db, record.id, record.current_version)
+    assert version is not None, "an episode always has its current version"
+    return version
+
+
+def load(version: EpisodeVersion) -> Episode:
+    return Episode.model_validate_json(json.dumps(version.content))

@@ -1,0 +1,284 @@
+"""The biller's workplace in tables (SQLAlchemy 2, typed). Schema changes go through Alembic.
+
+The two guarantees live in unique keys, not in application checks, so that they hold for two
+billing runs at once on PostgreSQL:
+- `billed_days` (patient, per-diem family, date, payer): a per-diem day is billed once;
+- `billed_items` (patient, payer, item): a drug, nursing or supply line is billed once;
+- `claims` has at most one current claim per claim key (a partial unique index).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+MONEY = Numeric(12, 2)
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Timestamps come back aware (UTC) from every database: SQLite stores them without a zone."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return value.astimezone(UTC) if value is not None else None
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map: ClassVar[dict[Any, Any]] = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(60), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(10))  # admin | biller | viewer
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class Session(Base):
+    """A signed-in session: only the token's digest is stored."""
+
+    __tablename__ = "sessions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_digest: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    user: Mapped[User] = relationship()
+
+
+class AuditEntry(Base):
+    """Who changed what, when. Record ids only, never personal data."""
+
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+    username: Mapped[str] = mapped_column(String(60))
+    action: Mapped[str] = mapped_column(String(40))
+    entity: Mapped[str] = mapped_column(String(40))
+    entity_id: Mapped[str] = mapped_column(String(80))
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class Patient(Base):
+    __tablename__ = "patients"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_key: Mapped[str] = mapped_column(String(30), unique=True)
+    last_name: Mapped[str] = mapped_column(String(60))
+    first_name: Mapped[str] = mapped_column(String(60))
+
+
+class Episode(Base):
+    __tablename__ = "episodes"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    episode_key: Mapped[str] = mapped_column(String(30), unique=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"))
+    payer_id: Mapped[str] = mapped_column(String(60))
+    current_version: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    patient: Mapped[Patient] = relationship()
+    versions: Mapped[list[EpisodeVersion]] = relationship(
+        back_populates="episode", order_by="EpisodeVersion.version"
+    )
+
+
+class EpisodeVersion(Base):
+    """Every imported version is kept: a claim points at the records it was billed from."""
+
+    __tablename__ = "episode_versions"
+    __table_args__ = (UniqueConstraint("episode_id", "version"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    episode_id: Mapped[int] = mapped_column(ForeignKey("episodes.id"))
+    version: Mapped[int] = mapped_column(Integer)
+    content: Mapped[dict[str, Any]]
+    content_digest: Mapped[str] = mapped_column(String(64))
+    source: Mapped[str] = mapped_column(String(10))  # json | fhir
+    notes: Mapped[list[Any]] = mapped_column(default=list)
+    imported_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    imported_by: Mapped[str] = mapped_column(String(60))
+    episode: Mapped[Episode] = relationship(back_populates="versions")
+
+
+class PolicyRecord(Base):
+    """The payer policies in use, as their YAML text (one row per file version)."""
+
+    __tablename__ = "payer_policies"
+    __table_args__ = (UniqueConstraint("payer_id", "effective_from"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    payer_id: Mapped[str] = mapped_column(String(60))
+    name: Mapped[str] = mapped_column(String(100))
+    effective_from: Mapped[date] = mapped_column(Date)
+    effective_to: Mapped[date | None] = mapped_column(Date)
+    source_file: Mapped[str] = mapped_column(String(200))
+    yaml_text: Mapped[str] = mapped_column(Text)
+    digest: Mapped[str] = mapped_column(String(64))
+    loaded_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class BillingRun(Base):
+    __tablename__ = "billing_runs"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    period_start: Mapped[date] = mapped_column(Date)
+    period_end: Mapped[date] = mapped_column(Date)
+    as_of: Mapped[date] = mapped_column(Date)
+    scope: Mapped[list[Any]] = mapped_column(default=list)  # episode keys; empty: all
+    status: Mapped[str] = mapped_column(String(10))  # running | done | failed
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    done: Mapped[int] = mapped_column(Integer, default=0)
+    summary: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    started_by: Mapped[str] = mapped_column(String(60))
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class ClaimRecord(Base):
+    __tablename__ = "claims"
+    __table_args__ = (
+        # At most one current claim per claim key, whatever runs race: the database decides.
+        Index(
+            "uq_claims_current_key",
+            "claim_key",
+            unique=True,
+            sqlite_where=text("is_current"),
+            postgresql_where=text("is_current"),
+        ),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    claim_key: Mapped[str] = mapped_column(String(40), index=True)
+    is_current: Mapped[bool] = mapped_column(Boolean)
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("billing_runs.id"))
+    episode_id: Mapped[int] = mapped_column(ForeignKey("episodes.id"), index=True)
+    episode_version_id: Mapped[int] = mapped_column(ForeignKey("episode_versions.id"))
+    payer_id: Mapped[str] = mapped_column(String(60), index=True)
+    period_start: Mapped[date] = mapped_column(Date)
+    period_end: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(10), index=True)
+    frequency_code: Mapped[str] = mapped_column(String(1))
+    replaces_id: Mapped[int | None] = mapped_column(ForeignKey("claims.id"))
+    total_charge: Mapped[Decimal] = mapped_column(MONEY)
+    content: Mapped[dict[str, Any]]
+    content_digest: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    interchange_id: Mapped[int | None] = mapped_column(ForeignKey("interchanges.id"))
+    lines: Mapped[list[ClaimLineRecord]] = relationship(order_by="ClaimLineRecord.line_number")
+    findings: Mapped[list[FindingRecord]] = relationship()
+    held: Mapped[list[HeldDayRecord]] = relationship()
+    events: Mapped[list[ClaimEvent]] = relationship(order_by="ClaimEvent.id")
+    episode: Mapped[Episode] = relationship()
+
+
+class ClaimLineRecord(Base):
+    __tablename__ = "claim_lines"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    claim_id: Mapped[int] = mapped_column(ForeignKey("claims.id"), index=True)
+    line_number: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(10))
+    code: Mapped[str] = mapped_column(String(5), index=True)
+    modifiers: Mapped[str] = mapped_column(String(20))
+    service_from: Mapped[date] = mapped_column(Date)
+    service_to: Mapped[date] = mapped_column(Date)
+    units: Mapped[int] = mapped_column(Integer)
+    charge: Mapped[Decimal] = mapped_column(MONEY)
+    ndc: Mapped[str | None] = mapped_column(String(11))
+
+
+class FindingRecord(Base):
+    __tablename__ = "claim_findings"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    claim_id: Mapped[int] = mapped_column(ForeignKey("claims.id"), index=True)
+    rule: Mapped[str] = mapped_column(String(40), index=True)
+    severity: Mapped[str] = mapped_column(String(7))
+    holds: Mapped[str] = mapped_column(String(6))
+    day: Mapped[date | None] = mapped_column(Date)
+    record: Mapped[str] = mapped_column(String(120))
+    message: Mapped[str] = mapped_column(Text)
+
+
+class HeldDayRecord(Base):
+    __tablename__ = "held_days"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    claim_id: Mapped[int] = mapped_column(ForeignKey("claims.id"), index=True)
+    day: Mapped[date] = mapped_column(Date)
+    rule: Mapped[str] = mapped_column(String(40))
+
+
+class ClaimEvent(Base):
+    """Every change of a claim's state, with who and when."""
+
+    __tablename__ = "claim_events"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    claim_id: Mapped[int] = mapped_column(ForeignKey("claims.id"), index=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime())
+    username: Mapped[str] = mapped_column(String(60))
+    from_status: Mapped[str | None] = mapped_column(String(10))
+    to_status: Mapped[str] = mapped_column(String(10))
+    note: Mapped[str] = mapped_column(Text, default="")
+
+
+class BilledDay(Base):
+    """The billed-day ledger: a per-diem day of one patient, therapy family and payer, once."""
+
+    __tablename__ = "billed_days"
+    __table_args__ = (
+        UniqueConstraint("patient_key", "family", "service_date", "payer_id", name="uq_billed_day"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_key: Mapped[str] = mapped_column(String(30))
+    family: Mapped[str] = mapped_column(String(30))
+    service_date: Mapped[date] = mapped_column(Date)
+    payer_id: Mapped[str] = mapped_column(String(60))
+    code: Mapped[str] = mapped_column(String(5))
+    authorization: Mapped[str | None] = mapped_column(String(50), index=True)
+    claim_id: Mapped[int] = mapped_column(ForeignKey("claims.id"), index=True)
+
+
+class BilledItem(Base):
+    """Drug, nursing and supply services billed: each once per patient and payer."""
+
+    __tablename__ = "billed_items"
+    __table_args__ = (UniqueConstraint("patient_key", "payer_id", "item_key", name="uq_billed_item"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_key: Mapped[str] = mapped_column(String(30))
+    payer_id: Mapped[str] = mapped_column(String(60))
+    item_key: Mapped[str] = mapped_column(String(200))
+    claim_id: Mapped[int] = mapped_column(ForeignKey("claims.id"), index=True)
+
+
+class Interchange(Base):
+    """An exported 837 batch; its id is the interchange control number (ISA13)."""
+
+    __tablename__ = "interchanges"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    created_by: Mapped[str] = mapped_column(String(60))
+    claim_count: Mapped[int] = mapped_column(Integer)
+    content: Mapped[str] = mapped_column(Text)

@@ -1,0 +1,53 @@
+"""Payer policies in the store: the YAML files in use, kept as text and read back to bill."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from importlib.resources.abc import Traversable
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session as DbSession
+
+from hitclaims.catalog import Catalog
+from hitclaims.loading import PolicyBook, parse_policy, policy_files, read_text
+from hitclaims.policy import PayerPolicy
+from hitclaims.store.models import PolicyRecord
+from hitclaims.store.users import audit, now
+
+
+def sync_policies(
+    db: DbSession, folders: Sequence[Path | Traversable], catalog: Catalog, username: str
+) -> int:
+    """Store every policy file of the folders (new or changed ones); returns how many changed."""
+    changed = 0
+    for folder in folders:
+        for file in policy_files(folder):
+            text = read_text(file)
+            policy = parse_policy(file.name, text, catalog.rules)
+            digest = hashlib.sha256(text.encode()).hexdigest()
+            row = db.scalar(
+                select(PolicyRecord).where(
+                    PolicyRecord.payer_id == policy.id, PolicyRecord.effective_from == policy.effective.from_
+                )
+            )
+            if row is not None and row.digest == digest:
+                continue
+            if row is None:
+                row = PolicyRecord(payer_id=policy.id, effective_from=policy.effective.from_)
+                db.add(row)
+            row.name, row.effective_to = policy.name, policy.effective.to
+            row.source_file, row.yaml_text, row.digest, row.loaded_at = file.name, text, digest, now()
+            audit(db, username, "policy.load", "policy", policy.id, file=file.name)
+            changed += 1
+    return changed
+
+
+def policy_book(db: DbSession, catalog: Catalog) -> PolicyBook:
+    found: dict[str, list[tuple[str, PayerPolicy]]] = {}
+    for row in db.scalars(select(PolicyRecord).order_by(PolicyRecord.payer_id, PolicyRecord.effective_from)):
+        found.setdefault(row.payer_id, []).append(
+            (row.source_file, parse_policy(row.source_file, row.yaml_text, catalog.rules))
+        )
+    return PolicyBook({k: tuple(v) for k, v in found.items()})

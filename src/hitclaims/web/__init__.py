@@ -1,0 +1,1 @@
+"""The biller's web page: server-rendered templates over the same store as the API."""

@@ -1,0 +1,155 @@
+"""What the pages show, shaped from the store: counts, the worklist by claim, runs, formatting."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from markupsafe import Markup, escape
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session as DbSession
+
+from hitclaims.store.claims import STATES, WorkItem
+from hitclaims.store.models import BillingRun, ClaimRecord
+
+OUTCOMES = ("created", "unchanged", "superseded", "replaced", "failed")
+# The order a biller reads a claim's problems in: what holds the whole claim first.
+_KIND_ORDER = {"claim": 0, "line": 1, "day": 2}
+
+
+def money(value: Decimal | float | int | str | None) -> str:
+    if value is None or value == "":
+        return "—"
+    amount = Decimal(str(value))
+    sign = "-" if amount < 0 else ""
+    return f"{sign}${abs(amount):,.2f}"
+
+
+def local_time(moment: datetime | None, zone: ZoneInfo) -> str:
+    """Stored in UTC (SQLite hands it back without a zone); shown in the pharmacy's zone."""
+    if moment is None:
+        return "—"
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return aware.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+
+
+def breakable(rule: str) -> Markup:
+    """A rule id may wrap after its dots (a narrow calendar cell), never inside a word."""
+    return Markup(".<wbr>").join(escape(part) for part in rule.split("."))
+
+
+def today(zone: ZoneInfo) -> date:
+    return datetime.now(zone).date()
+
+
+def status_counts(db: DbSession) -> dict[str, int]:
+    """Current claims by status; void ones are no longer current, so they are counted apart."""
+    rows = db.execute(
+        select(ClaimRecord.status, func.count())
+        .where(or_(ClaimRecord.is_current.is_(True), ClaimRecord.status == "void"))
+        .group_by(ClaimRecord.status)
+    ).all()
+    found = {row[0]: int(row[1]) for row in rows}
+    return {status: found.get(status, 0) for status in STATES}
+
+
+@dataclass
+class WorkGroup:
+    claim_id: int
+    claim_key: str
+    episode_id: str
+    payer_id: str
+    status: str
+    items: list[WorkItem] = field(default_factory=list)
+
+
+def group_worklist(items: list[WorkItem]) -> list[WorkGroup]:
+    groups: dict[int, WorkGroup] = {}
+    for item in items:
+        group = groups.get(item.claim_id)
+        if group is None:
+            group = WorkGroup(item.claim_id, item.claim_key, item.episode_id, item.payer_id, item.status)
+            groups[item.claim_id] = group
+        group.items.append(item)
+    for group in groups.values():
+        group.items.sort(key=lambda i: (_KIND_ORDER.get(i.kind, 3), i.day or date.min, i.rule))
+    return list(groups.values())
+
+
+def payers(db: DbSession) -> list[str]:
+    return list(db.scalars(select(ClaimRecord.payer_id).distinct().order_by(ClaimRecord.payer_id)))
+
+
+def recent_runs(db: DbSession, limit: int = 15) -> list[BillingRun]:
+    return list(db.scalars(select(BillingRun).order_by(BillingRun.id.desc()).limit(limit)))
+
+
+@dataclass(frozen=True)
+class RunView:
+    """A billing run as the progress panel shows it."""
+
+    id: int
+    status: str
+    total: int
+    done: int
+    period_from: date
+    period_to: date
+    as_of: date
+    started_by: str
+    started_at: str
+    finished_at: str
+    counts: dict[str, int]
+    days_already_billed: int
+    episodes: list[dict[str, Any]]
+
+    @property
+    def running(self) -> bool:
+        return self.status == "running"
+
+    @property
+    def percent(self) -> int:
+        return 100 if not self.total else round(100 * self.done / self.total)
+
+    @property
+    def nothing_new(self) -> bool:
+        c = self.counts
+        return self.status == "done" and c["created"] + c["superseded"] + c["replaced"] + c["failed"] == 0
+
+
+def run_view(run: BillingRun, zone: ZoneInfo) -> RunView:
+    summary = run.summary or {}
+    finished = run.status != "running"
+    # While running, the summary holds the episode keys to bill, not results.
+    episodes = [e for e in summary.get("episodes", []) if isinstance(e, dict)] if finished else []
+    return RunView(
+        id=run.id,
+        status=run.status,
+        total=run.total,
+        done=run.done,
+        period_from=run.period_start,
+        period_to=run.period_end,
+        as_of=run.as_of,
+        started_by=run.started_by,
+        started_at=local_time(run.started_at, zone),
+        finished_at=local_time(run.finished_at, zone),
+        counts={o: int(summary.get(o, 0)) if finished else 0 for o in OUTCOMES},
+        days_already_billed=int(summary.get("days_already_billed", 0)) if finished else 0,
+        episodes=episodes,
+    )
+
+
+def parse_day(text: str, label: str) -> date:
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise ValueError(f"{label}: '{text}' is not a date (YYYY-MM-DD)") from None
+
+
+def previous_month(day: date) -> tuple[date, date]:
+    """Per diems are billed in arrears: the run form starts on last month."""
+    first_this = day.replace(day=1)
+    last_prev = date.fromordinal(first_this.toordinal() - 1)
+    return last_prev.replace(day=1), last_prev

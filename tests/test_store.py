@@ -1,0 +1,291 @@
+"""The store, on SQLite and on a real PostgreSQL: versions, runs, states, export, and never a day
+billed twice."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import func, select
+
+from hitclaims.days import Period
+from hitclaims.formats.x12_validate import validate_x12
+from hitclaims.loading import parse_episode
+from hitclaims.records import Episode, PriorAuthorization
+from hitclaims.store import claims as claim_store
+from hitclaims.store.episodes import import_episode
+from hitclaims.store.models import (
+    AuditEntry,
+    Base,
+    BilledDay,
+    BilledItem,
+    ClaimEvent,
+    ClaimRecord,
+    EpisodeVersion,
+)
+from hitclaims.store.runs import bill_with_retry, execute_run, start_run
+from hitclaims.store.workplace import Workplace
+
+from .builders import CATALOG, days, episode_dict
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+MARCH = Period(date(2025, 3, 1), date(2025, 3, 31))
+AS_OF = date(2025, 4, 2)
+
+
+@pytest.fixture
+def place(database_url: str) -> Iterator[Workplace]:
+    workplace = Workplace.open(database_url)
+    yield workplace
+    workplace.close()
+
+
+def _episode(**changes: Any) -> Episode:
+    data = episode_dict(**changes)
+    data["coverage"]["payer_id"] = "nhia-commercial-access"
+    return parse_episode("test", json.dumps(data), CATALOG)
+
+
+def parse_auth(data: dict[str, Any]) -> PriorAuthorization:
+    return PriorAuthorization.model_validate_json(json.dumps(data))
+
+
+def _import(place: Workplace, ep: Episode, user: str = "biller") -> Any:
+    with place.factory() as db, db.begin():
+        return import_episode(db, ep, "json", [], user)
+
+
+def _run(
+    place: Workplace, period: Period = MARCH, scope: tuple[str, ...] = (), as_of: date = AS_OF
+) -> dict[str, Any]:
+    run_id = start_run(place.factory, period, as_of, scope, "biller")
+    return execute_run(place.factory, run_id, place.setup())
+
+
+def _current(place: Workplace) -> list[ClaimRecord]:
+    with place.factory() as db:
+        return list(
+            db.scalars(
+                select(ClaimRecord).where(ClaimRecord.is_current.is_(True)).order_by(ClaimRecord.claim_key)
+            )
+        )
+
+
+def _billed_days(place: Workplace) -> list[tuple[str, date]]:
+    with place.factory() as db:
+        return [(p, d) for p, d in db.execute(select(BilledDay.patient_key, BilledDay.service_date)).all()]
+
+
+# --- the schema -------------------------------------------------------------------------------
+
+
+def test_migrations_create_the_schema_the_models_describe(place: Workplace) -> None:
+    with place.engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    assert diff == []
+
+
+def test_opening_twice_migrates_once_and_loads_the_policies_once(database_url: str) -> None:
+    first = Workplace.open(database_url)
+    first.close()
+    again = Workplace.open(database_url)
+    assert "nhia-commercial-access" in again.setup().policies.policies
+    with again.factory() as db:
+        loads = db.scalar(
+            select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "policy.load")
+        )
+    assert loads == len(again.setup().policies.policies)  # once each, not once per start
+    again.close()
+
+
+# --- episodes ---------------------------------------------------------------------------------
+
+
+def test_every_imported_version_is_kept_and_an_unchanged_import_adds_nothing(place: Workplace) -> None:
+    assert _import(place, _episode()).version == 1
+    again = _import(place, _episode())
+    assert (again.version, again.changed) == (1, False)
+    changed = _import(place, _episode(medical_history="Updated history."))
+    assert (changed.version, changed.changed) == (2, True)
+    with place.factory() as db:
+        assert db.scalar(select(func.count()).select_from(EpisodeVersion)) == 2
+
+
+# --- billing runs -----------------------------------------------------------------------------
+
+
+def test_a_run_bills_the_period_and_rerunning_it_bills_nothing_twice_and_says_so(place: Workplace) -> None:
+    _import(place, _episode())
+    first = _run(place)
+    assert first["created"] == 1
+    claims = _current(place)
+    assert [c.claim_key for c in claims] == ["EP-T1-202503"]
+    assert len(_billed_days(place)) == 29
+    again = _run(place)
+    assert (again["created"], again["unchanged"]) == (0, 1)
+    assert again["episodes"][0]["message"] == "nothing new to bill"
+    assert len(_billed_days(place)) == 29
+    assert [c.id for c in _current(place)] == [c.id for c in claims]
+
+
+def test_changed_records_before_sending_supersede_the_unsent_claim(place: Workplace) -> None:
+    _import(place, _episode())
+    _run(place)
+    (old,) = _current(place)
+    hold = {"start": "2025-03-10T08:00:00-05:00", "end": "2025-03-12T16:00:00-05:00", "reason": "inpatient"}
+    _import(place, _episode(holds=[hold]))
+    summary = _run(place)
+    assert summary["superseded"] == 1
+    (new,) = _current(place)
+    assert new.frequency_code == "1"
+    assert len(_billed_days(place)) == 28
+    with place.factory() as db:
+        assert db.get(ClaimRecord, old.id).status == "void"  # type: ignore[union-attr]
+
+
+def test_changed_records_after_sending_give_a_replacement_claim_with_frequency_7(place: Workplace) -> None:
+    _import(place, _episode())
+    _run(place)
+    with place.factory() as db, db.begin():
+        export = claim_store.export_ready(db, place.provider, "biller", place.zone)
+    assert export is not None
+    hold = {"start": "2025-03-10T08:00:00-05:00", "end": "2025-03-12T16:00:00-05:00", "reason": "inpatient"}
+    _import(place, _episode(holds=[hold]))
+    assert _run(place)["replaced"] == 1
+    (new,) = _current(place)
+    content = new.content
+    assert (new.frequency_code, content["frequency_code"], content["original_claim_id"]) == (
+        "7",
+        "7",
+        "EP-T1-202503",
+    )
+    with place.factory() as db:
+        old = db.get(ClaimRecord, new.replaces_id)
+        assert old is not None
+        assert (old.status, old.is_current) == ("submitted", False)
+    days_ = sorted(d for _, d in _billed_days(place))
+    assert len(days_) == len(set(days_)) == 28
+
+
+def test_overlapping_periods_never_bill_a_day_twice(place: Workplace) -> None:
+    _import(
+        place,
+        _episode(
+            progress_notes=[
+                {"date": d, "author": "RN", "text": "ok"} for d in days("2025-03-01", "2025-04-30")
+            ]
+        ),
+    )
+    _run(place)
+    overlap = _run(place, Period(date(2025, 3, 15), date(2025, 4, 15)))
+    assert overlap["created"] == 1
+    billed = [d for _, d in _billed_days(place)]
+    assert len(billed) == len(set(billed)) == 29 + 15
+    claims = {c.claim_key: c for c in _current(place)}
+    later = claims["EP-T1-250315-0415"]
+    assert any(f["rule"] == "day.already_billed" for f in later.content["findings"])
+
+
+def test_two_episodes_of_one_patient_and_payer_never_bill_a_day_twice(place: Workplace) -> None:
+    _import(place, _episode())
+    _import(place, _episode(episode_id="EP-T1-B"))
+    _run(place)
+    billed = [d for _, d in _billed_days(place)]
+    assert len(billed) == len(set(billed)) == 29
+    with place.factory() as db:
+        assert db.scalar(select(func.count()).select_from(BilledItem)) == 0
+
+
+def test_authorization_units_used_on_earlier_claims_count(place: Workplace) -> None:
+    auth = {"number": "PA-1", "start": "2025-03-01", "end": "2025-04-30", "units": 40, "codes": ["S9326"]}
+    notes_ = [{"date": d, "author": "RN", "text": "ok"} for d in days("2025-03-01", "2025-04-30")]
+    # A payer that requires authorization (its units are enforced), daily lines.
+    ep = _episode(progress_notes=notes_)
+    ep = ep.model_copy(
+        update={
+            "coverage": ep.coverage.model_copy(
+                update={"payer_id": "state-medicaid-daily", "prior_authorization": parse_auth(auth)}
+            )
+        }
+    )
+    _import(place, ep)
+    _run(place)
+    _run(place, Period(date(2025, 4, 1), date(2025, 4, 30)))
+    april = next(c for c in _current(place) if c.claim_key == "EP-T1-202504")
+    per_diem = [ln for ln in april.content["lines"] if ln["kind"] == "per_diem"]
+    assert sum(ln["units"] for ln in per_diem) == 11  # 40 authorized - 29 used in March
+
+
+# --- states and export ------------------------------------------------------------------------
+
+
+def test_claim_states_move_as_allowed_and_each_change_records_who_and_when(place: Workplace) -> None:
+    _import(place, _episode())
+    _run(place)
+    (claim,) = _current(place)
+    with place.factory() as db, db.begin():
+        claim_store.change_status(db, claim.id, "submitted", "alice", "sent by hand")
+    with place.factory() as db, db.begin():
+        claim_store.change_status(db, claim.id, "paid", "bob")
+    with (
+        place.factory() as db,
+        db.begin(),
+        pytest.raises(claim_store.StateError, match="a paid claim cannot become void"),
+    ):
+        claim_store.change_status(db, claim.id, "void", "bob")
+    with place.factory() as db:
+        events = [
+            (e.username, e.from_status, e.to_status)
+            for e in db.scalars(
+                select(ClaimEvent).where(ClaimEvent.claim_id == claim.id).order_by(ClaimEvent.id)
+            )
+        ]
+        assert events == [
+            ("biller", None, "ready"),
+            ("alice", "ready", "submitted"),
+            ("bob", "submitted", "paid"),
+        ]
+        actions = list(db.scalars(select(AuditEntry.action).where(AuditEntry.entity == "claim")))
+        assert actions == ["claim.status", "claim.status"]
+
+
+def test_voiding_a_claim_frees_its_days(place: Workplace) -> None:
+    _import(place, _episode())
+    _run(place)
+    (claim,) = _current(place)
+    with place.factory() as db, db.begin():
+        claim_store.change_status(db, claim.id, "void", "biller")
+    assert _billed_days(place) == []
+    assert _run(place)["created"] == 1
+
+
+def test_export_gives_one_valid_837_batch_of_the_ready_claims_and_marks_them_submitted(
+    place: Workplace,
+) -> None:
+    for name in ("ex1-morphine-cancer", "ex2-fentanyl-postop"):
+        _import(place, parse_episode(name, (EXAMPLES / f"{name}.json").read_text(), CATALOG))
+    _run(place, scope=("EX1-MORPHINE",))
+    _run(place, Period(date(2025, 6, 1), date(2025, 6, 30)), scope=("EX2-FENTANYL",), as_of=date(2025, 7, 1))
+    with place.factory() as db, db.begin():
+        export = claim_store.export_ready(db, place.provider, "biller", place.zone)
+    assert export is not None
+    report = validate_x12(export.content)
+    assert report.valid, [p.sentence() for p in report.problems]
+    assert export.content.count("ST*837*") == 2
+    assert f"*{export.interchange_id:09d}*0*P*:~" in export.content
+    assert {c.status for c in _current(place)} == {"submitted"}
+    with place.factory() as db, db.begin():
+        assert claim_store.export_ready(db, place.provider, "biller", place.zone) is None
+
+
+def test_the_same_episode_billed_directly_twice_in_a_row_is_unchanged(place: Workplace) -> None:
+    _import(place, _episode())
+    first = bill_with_retry(place.factory, "EP-T1", MARCH, AS_OF, place.setup(), "biller", None)
+    second = bill_with_retry(place.factory, "EP-T1", MARCH, AS_OF, place.setup(), "biller", None)
+    assert (first.outcome, second.outcome) == ("created", "unchanged")
