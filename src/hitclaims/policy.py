@@ -12,9 +12,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
-from hitclaims.records import _no_float
+from hitclaims.records import Money, _no_float
 
-Money = Annotated[Decimal, BeforeValidator(_no_float), Field(allow_inf_nan=False, ge=0)]
 Factor = Annotated[Decimal, BeforeValidator(_no_float), Field(allow_inf_nan=False, ge=0, le=1)]
 Severity = Literal["error", "warning"]
 

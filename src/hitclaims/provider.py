@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Annotated
 
 from pydantic import (
     BaseModel,
-    BeforeValidator,
     ConfigDict,
-    Field,
     StringConstraints,
     field_validator,
 )
 
-from hitclaims.records import Address, _no_float
-
-Money = Annotated[Decimal, BeforeValidator(_no_float), Field(allow_inf_nan=False, ge=0)]
+from hitclaims.records import Address, Money
 
 
 def npi_is_valid(npi: str) -> bool:

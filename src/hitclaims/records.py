@@ -41,6 +41,7 @@ def _no_float(value: object) -> object:
 Dec = Annotated[Decimal, BeforeValidator(_no_float), Field(allow_inf_nan=False)]
 PositiveDec = Annotated[Decimal, BeforeValidator(_no_float), Field(allow_inf_nan=False, gt=0)]
 NonNegativeDec = Annotated[Decimal, BeforeValidator(_no_float), Field(allow_inf_nan=False, ge=0)]
+Money = NonNegativeDec  # a price or a fee: never negative, never a float
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)]
 RecordId = Annotated[

@@ -7,7 +7,6 @@ clicking at once cannot both move a claim, and an 837 batch takes each ready cla
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -21,7 +20,7 @@ from hitclaims.claim import Claim
 from hitclaims.formats.x12 import Envelope
 from hitclaims.formats.x12_837p import write_837
 from hitclaims.provider import Provider
-from hitclaims.store.models import ClaimEvent, ClaimRecord, Episode, HeldDayRecord, Interchange
+from hitclaims.store.models import ClaimEvent, ClaimRecord, Episode, Interchange
 from hitclaims.store.runs import release
 from hitclaims.store.users import audit, now
 
@@ -205,10 +204,6 @@ def worklist(db: DbSession) -> list[WorkItem]:
                 )
             )
     return items
-
-
-def held_days(db: DbSession, claim_ids: Sequence[int]) -> list[HeldDayRecord]:
-    return list(db.scalars(select(HeldDayRecord).where(HeldDayRecord.claim_id.in_(claim_ids))))
 
 
 def interchange(db: DbSession, interchange_id: int) -> Interchange | None:

@@ -126,18 +126,13 @@ def open_session(db: DbSession, user: User) -> str:
 
 def user_for_token(db: DbSession, token: str) -> User | None:
     session = db.scalar(select(Session).where(Session.token_digest == _digest(token)))
-    if session is None or _aware(session.expires_at) < now() or not session.user.active:
+    if session is None or session.expires_at < now() or not session.user.active:
         return None
     return session.user
 
 
 def close_session(db: DbSession, token: str) -> None:
     db.execute(delete(Session).where(Session.token_digest == _digest(token)))
-
-
-def _aware(moment: datetime) -> datetime:
-    # SQLite hands timestamps back without their zone; they were written in UTC.
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def require(user: User, *roles: Role) -> None:
