@@ -10,7 +10,19 @@ from hitclaims.catalog import load_catalog
 from hitclaims.days import Period
 from hitclaims.engine import History
 
-from .builders import BASE, PROVIDER, bill, billed_dates, episode, lines_of, notes, per_diem, policy, rules
+from .builders import (
+    BASE,
+    PROVIDER,
+    bill,
+    billed_dates,
+    dispense,
+    episode,
+    lines_of,
+    notes,
+    per_diem,
+    policy,
+    rules,
+)
 
 
 def _order(**changes: Any) -> dict[str, Any]:
@@ -96,17 +108,9 @@ def test_auth_units_exceeded_ignores_days_held_for_documentation() -> None:
 
 def test_an_authorization_only_limits_the_codes_it_lists() -> None:
     auth = _auth(units=1, codes=["S9326"])
-    dispense = {
-        "date": "2025-03-03",
-        "drug": "morphine",
-        "ndc": "0409-1234-01",
-        "quantity": "250",
-        "unit": "ML",
-        "amount": "250",
-        "amount_unit": "mg",
-    }
+    one = dispense("morphine", "250")
     claim = bill(
-        episode(coverage=dict(BASE["coverage"], prior_authorization=auth), dispenses=[dispense]),
+        episode(coverage=dict(BASE["coverage"], prior_authorization=auth), dispenses=[one]),
         policy(prior_authorization_required=True),
     )
     assert lines_of(claim, "drug")[0].units == 25  # the per-diem auth does not limit drug units
@@ -151,32 +155,15 @@ def test_nursing_times_missing_holds_only_the_99602_part() -> None:
 
 
 def test_drug_amount_missing_holds_the_drug_line() -> None:
-    dispense = {
-        "date": "2025-03-03",
-        "drug": "morphine",
-        "ndc": "0409-1234-01",
-        "quantity": "250",
-        "unit": "ML",
-        "amount": "250",
-        "amount_unit": "mg",
-    }
-    claim = bill(episode(dispenses=[dispense]), policy(drug_quantity_basis="administered"))
+    one = dispense("morphine", "250")
+    claim = bill(episode(dispenses=[one]), policy(drug_quantity_basis="administered"))
     assert lines_of(claim, "drug") == []
     assert _status_and_rule(claim, "drug.amount_missing") == ("ready", ["line"])
 
 
 def test_drug_not_administered_bills_no_line_and_warns() -> None:
-    dispense = {
-        "date": "2025-03-03",
-        "drug": "morphine",
-        "ndc": "0409-1234-01",
-        "quantity": "250",
-        "unit": "ML",
-        "amount": "250",
-        "amount_unit": "mg",
-        "administered_amount": "0",
-    }
-    claim = bill(episode(dispenses=[dispense]), policy(drug_quantity_basis="administered"))
+    one = dispense("morphine", "250", administered_amount="0")
+    claim = bill(episode(dispenses=[one]), policy(drug_quantity_basis="administered"))
     assert lines_of(claim, "drug") == []
     assert "drug.not_administered" in rules(claim, "warning")
 
@@ -285,16 +272,8 @@ def test_timely_filing_near_warns_at_80_percent_of_the_window() -> None:
 
 
 def test_ndc_invalid_holds_the_claim() -> None:
-    dispense = {
-        "date": "2025-03-03",
-        "drug": "morphine",
-        "ndc": "0409123401",
-        "quantity": "250",
-        "unit": "ML",
-        "amount": "250",
-        "amount_unit": "mg",
-    }
-    claim = bill(episode(dispenses=[dispense]))
+    one = dispense("morphine", "250", ndc="0409123401")
+    claim = bill(episode(dispenses=[one]))
     assert _status_and_rule(claim, "ndc.invalid") == ("held", ["claim"])
     assert "ambiguous" in next(f.message for f in claim.findings if f.rule == "ndc.invalid")
 
@@ -305,17 +284,9 @@ def test_npi_invalid_holds_the_claim() -> None:
 
 
 def test_charge_missing_holds_the_claim() -> None:
-    dispense = {
-        "date": "2025-03-03",
-        "drug": "lidocaine",
-        "ndc": "0409-4277-01",
-        "quantity": "50",
-        "unit": "ML",
-        "amount": "1000",
-        "amount_unit": "mg",
-    }
+    one = dispense("lidocaine", "1000", ndc="0409-4277-01", quantity="50")
     charges = {k: v for k, v in PROVIDER.charges.items() if k != "J2001"}
-    claim = bill(episode(dispenses=[dispense]), provider=PROVIDER.model_copy(update={"charges": charges}))
+    claim = bill(episode(dispenses=[one]), provider=PROVIDER.model_copy(update={"charges": charges}))
     assert _status_and_rule(claim, "charge.missing") == ("held", ["claim"])
 
 

@@ -11,7 +11,7 @@ from fhir.resources.R4B.claim import Claim as FhirClaim
 
 from hitclaims.formats.fhir_claim import CPT, HCPCS, ICD10CM, NDC, NPI, POS, claims_bundle, render_fhir
 
-from .builders import BASE, bill, episode, policy
+from .builders import BASE, bill, dispense, episode, policy
 
 
 def _resources(text: str, kind: str) -> list[dict[str, Any]]:
@@ -20,17 +20,7 @@ def _resources(text: str, kind: str) -> list[dict[str, Any]]:
 
 
 def _claim_with_everything() -> Any:
-    dispenses = [
-        {
-            "date": "2025-03-03",
-            "drug": "morphine",
-            "ndc": "0409-1234-01",
-            "quantity": "250",
-            "unit": "ML",
-            "amount": "250",
-            "amount_unit": "mg",
-        },
-    ]
+    dispenses = [dispense("morphine", "250")]
     visits = [
         {
             "date": "2025-03-17",
