@@ -148,6 +148,14 @@ def test_nursing_note_missing_keeps_the_visit_off_the_claim() -> None:
     assert _status_and_rule(claim, "nursing.note_missing") == ("ready", ["line"])
 
 
+def test_nursing_note_missing_lets_the_days_documented_visit_carry_the_99601() -> None:
+    undocumented = _visit(start="2025-03-17T09:00:00-05:00", end="2025-03-17T10:00:00-05:00", note=None)
+    documented = _visit(start="2025-03-17T13:00:00-05:00", end="2025-03-17T14:30:00-05:00")
+    claim = bill(episode(nursing_visits=[undocumented, documented]))
+    assert [(ln.code, ln.units) for ln in lines_of(claim, "nursing")] == [("99601", 1)]
+    assert "nursing.note_missing" in rules(claim, "error")
+
+
 def test_nursing_times_missing_holds_only_the_99602_part() -> None:
     claim = bill(episode(nursing_visits=[_visit(start=None, end=None, duration_minutes=170)]))
     assert [(ln.code, ln.units) for ln in lines_of(claim, "nursing")] == [("99601", 1)]
@@ -407,3 +415,22 @@ def test_line_already_billed_is_not_billed_again() -> None:
     )
     assert lines_of(again, "nursing") == []
     assert _status_and_rule(again, "line.already_billed") == ("ready", ["none"])
+
+
+def test_auth_units_go_to_the_authorization_that_ends_first_so_no_authorized_day_is_held() -> None:
+    long_auth = _auth(number="PA-A", start="2025-03-01", end="2025-03-31", units=5)
+    short_auth = _auth(number="PA-B", start="2025-03-05", end="2025-03-10", units=5)
+    ep = episode(
+        coverage=dict(BASE["coverage"], prior_authorization=[long_auth, short_auth]),
+        orders=[_order(start="2025-03-05", end="2025-03-14")],
+        pump_events=[{"at": "2025-03-05T10:00:00-06:00", "type": "start", "rate": "2 mL/h"}],
+        discontinued_at="2025-03-14T18:00:00-05:00",
+    )
+    claim = bill(ep, policy(prior_authorization_required=True))
+    assert claim.held_days == []
+    assert [
+        (ln.from_.isoformat(), ln.to.isoformat(), ln.authorization) for ln in lines_of(claim, "per_diem")
+    ] == [
+        ("2025-03-05", "2025-03-09", "PA-B"),
+        ("2025-03-10", "2025-03-14", "PA-A"),
+    ]

@@ -326,10 +326,25 @@ def test_the_nursing_extra_minutes_setting_moves_the_threshold() -> None:
     assert _nursing(claim) == [("99601", "2025-03-17", 1, [])]
 
 
-def test_a_later_visit_the_same_day_bills_99602_not_a_second_99601() -> None:
-    visits = [_visit("2025-03-17", 60, "08:00"), _visit("2025-03-17", 60, "15:00")]
-    claim = bill(episode(nursing_visits=visits))
+def test_a_later_visit_the_same_day_adds_its_time_and_never_a_second_99601() -> None:
+    visits = [_visit("2025-03-17", 60, "08:00"), _visit("2025-03-17", 100, "15:00")]
+    claim = bill(episode(nursing_visits=visits))  # 160 min: 40 beyond the first 2 hours
     assert _nursing(claim) == [("99601", "2025-03-17", 1, []), ("99602", "2025-03-17", 1, [])]
+
+
+def test_the_days_visits_are_added_up_before_the_first_two_hours_are_taken_off() -> None:
+    short = [_visit("2025-03-05", 30, "08:00"), _visit("2025-03-05", 40, "15:00")]
+    assert _nursing(bill(episode(nursing_visits=short))) == [("99601", "2025-03-05", 1, [])]
+    # 120 + 40 + 40 = 200 min: 80 beyond 2 hours is one hour and 20 minutes, under 31: one 99602.
+    three = [
+        _visit("2025-03-06", 120, "08:00"),
+        _visit("2025-03-06", 40, "12:00"),
+        _visit("2025-03-06", 40, "16:00"),
+    ]
+    assert _nursing(bill(episode(nursing_visits=three))) == [
+        ("99601", "2025-03-06", 1, []),
+        ("99602", "2025-03-06", 1, []),
+    ]
 
 
 def test_99602_is_capped_by_max_hours_per_day() -> None:
@@ -361,3 +376,24 @@ def test_nursing_is_not_billed_when_the_payer_takes_it_from_a_home_health_agency
     )
     assert _nursing(claim) == []
     assert "nursing.billed_elsewhere" in rules(claim, "warning")
+
+
+def test_drug_lines_of_an_infusion_suite_therapy_carry_pos_49_and_nursing_stays_home() -> None:
+    therapy = {
+        "category": "pain_management",
+        "device": "external_pump",
+        "route": "IV",
+        "site": "infusion_suite",
+    }
+    claim = bill(
+        episode(
+            therapy=therapy,
+            dispenses=[dispense("morphine", "250")],
+            nursing_visits=[_visit("2025-03-03", 60)],
+        )
+    )
+    assert {ln.kind: ln.place_of_service for ln in claim.lines} == {
+        "per_diem": "49",
+        "drug": "49",
+        "nursing": "12",
+    }

@@ -342,3 +342,37 @@ def test_a_pump_log_that_begins_with_a_stop_takes_the_runs_start_from_the_first_
     claim = bill(episode(pump_events=events), policy(billable_day="infusion"))
     assert billed_dates(claim) == days("2025-03-03", "2025-03-31")
     assert "start taken from order O-1" in " ".join(ledger_row(claim, "2025-03-04").reasons)
+
+
+def test_a_day_billed_only_for_a_nursing_visit_is_intermittent_not_a_carried_over_s9326() -> None:
+    events = [ev("2025-03-03T10:00:00-06:00", "start", "2 mL/h"), ev("2025-03-05T10:00:00-06:00", "stop")]
+    visit = {
+        "date": "2025-03-10",
+        "start": "2025-03-10T10:00:00-05:00",
+        "end": "2025-03-10T11:00:00-05:00",
+        "credential": "RN",
+        "note": "Infusion given.",
+    }
+    claim = bill(episode(pump_events=events, nursing_visits=[visit]), policy(billable_day="infusion"))
+    assert ledger_row(claim, "2025-03-10").code == "S9327"
+    assert ledger_row(claim, "2025-03-04").code == "S9326"
+
+
+def test_a_nonspecific_payer_gets_s9325_even_for_an_implanted_pump() -> None:
+    therapy = {"category": "pain_management", "device": "implanted_pump", "route": "intrathecal"}
+    claim = bill(episode(therapy=therapy), policy(pain_code="nonspecific", fee_schedule={"S9325": "150.00"}))
+    assert {ln[0] for ln in per_diem(claim)} == {"S9325"}
+
+
+def test_a_discontinuation_at_local_midnight_ends_the_therapy_the_day_before() -> None:
+    events = [ev("2025-03-03T10:00:00-06:00", "start", "2 mL/h")]
+    claim = bill(episode(pump_events=events, discontinued_at="2025-03-20T00:00:00-05:00"))
+    assert claim.ledger[-1].date == date(2025, 3, 19)
+    assert per_diem(claim) == [("S9326", [], "2025-03-03", "2025-03-19", 17)]
+
+
+def test_elapsed_24h_says_a_run_still_running_at_the_period_end_is_not_yet_a_whole_unit() -> None:
+    claim = bill(pol=policy(billable_day="elapsed_24h"))
+    row = ledger_row(claim, "2025-03-31")
+    assert row.status == "not_billable"
+    assert "still running at the end of the billing period" in row.reasons[-1]

@@ -32,7 +32,7 @@ from hitclaims.store.models import (
 from hitclaims.store.runs import bill_with_retry, execute_run, start_run
 from hitclaims.store.workplace import Workplace
 
-from .builders import CATALOG, days, episode_dict
+from .builders import CATALOG, days, dispense, episode_dict
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 MARCH = Period(date(2025, 3, 1), date(2025, 3, 31))
@@ -289,3 +289,96 @@ def test_the_same_episode_billed_directly_twice_in_a_row_is_unchanged(place: Wor
     first = bill_with_retry(place.factory, "EP-T1", MARCH, AS_OF, place.setup(), "biller", None)
     second = bill_with_retry(place.factory, "EP-T1", MARCH, AS_OF, place.setup(), "biller", None)
     assert (first.outcome, second.outcome) == ("created", "unchanged")
+
+
+# --- what an independent review found ---------------------------------------------------------
+
+
+def test_two_identical_dispenses_on_one_day_are_two_services_and_the_run_completes(place: Workplace) -> None:
+    cassettes = [
+        dispense("morphine", "250"),
+        dispense("morphine", "250"),
+        dispense("morphine", "100", ndc="0409-1234-02"),
+    ]
+    _import(place, _episode(dispenses=cassettes))
+    assert _run(place)["created"] == 1
+    (claim,) = _current(place)
+    assert [ln["units"] for ln in claim.content["lines"] if ln["kind"] == "drug"] == [25, 25, 10]
+    with place.factory() as db:
+        keys = sorted(db.scalars(select(BilledItem.item_key)))
+    assert len(keys) == len(set(keys)) == 3
+    assert _run(place)["unchanged"] == 1
+
+
+def test_authorization_units_are_counted_per_patient_and_payer(place: Workplace) -> None:
+    auth = {"number": "PA-1", "start": "2025-03-01", "end": "2025-03-31", "units": 31, "codes": ["S9326"]}
+    for n in (1, 2):
+        ep = _episode(episode_id=f"EP-{n}")
+        cov = ep.coverage.model_copy(
+            update={"payer_id": "state-medicaid-daily", "prior_authorization": parse_auth(auth)}
+        )
+        patient = ep.patient.model_copy(update={"id": f"P-{n}"})
+        _import(place, ep.model_copy(update={"coverage": cov, "patient": patient}))
+    _run(place)
+    for claim in _current(place):
+        assert claim.content["held_days"] == []
+        assert sum(ln["units"] for ln in claim.content["lines"] if ln["kind"] == "per_diem") == 29
+
+
+def _many_dispenses(n: int) -> list[dict[str, Any]]:
+    return [
+        dispense("morphine", "250", date=f"2025-03-{3 + i % 29:02d}", ndc=f"0409-1234-{i:02d}")
+        for i in range(n)
+    ]
+
+
+def _export(place: Workplace) -> str:
+    with place.factory() as db, db.begin():
+        done = claim_store.export_ready(db, place.provider, "biller", place.zone)
+    assert done is not None
+    return done.content
+
+
+def test_fewer_parts_after_sending_replace_the_first_and_void_the_rest(place: Workplace) -> None:
+    _import(place, _episode(dispenses=_many_dispenses(55)))
+    _run(place)
+    assert [c.claim_key for c in _current(place)] == ["EP-T1-202503-1", "EP-T1-202503-2"]
+    _export(place)
+    _import(place, _episode(dispenses=_many_dispenses(40)))
+    assert _run(place)["replaced"] == 1
+    current = {
+        c.claim_key: (c.frequency_code, c.status, c.content["original_claim_id"]) for c in _current(place)
+    }
+    assert current == {
+        "EP-T1-202503": ("7", "ready", "EP-T1-202503-1"),
+        "EP-T1-202503-2": ("8", "ready", "EP-T1-202503-2"),
+    }
+    batch = _export(place)
+    assert validate_x12(batch).valid
+    assert "CLM*EP-T1-202503-2*" in batch
+    assert "***12:B:8*" in batch
+    assert "REF*F8*EP-T1-202503-2~" in batch
+    billed = [d for _, d in _billed_days(place)]
+    assert len(billed) == len(set(billed)) == 29
+
+
+def test_more_parts_after_sending_replace_the_first_and_send_the_rest_as_new(place: Workplace) -> None:
+    _import(place, _episode(dispenses=_many_dispenses(10)))
+    _run(place)
+    _export(place)
+    _import(place, _episode(dispenses=_many_dispenses(55)))
+    _run(place)
+    current = {c.claim_key: (c.frequency_code, c.content["original_claim_id"]) for c in _current(place)}
+    assert current == {"EP-T1-202503-1": ("7", "EP-T1-202503"), "EP-T1-202503-2": ("1", None)}
+
+
+def test_an_episode_id_with_an_underscore_never_touches_another_episodes_claims(place: Workplace) -> None:
+    _import(place, _episode(episode_id="EP-1"))
+    other = _episode(episode_id="EP_1")
+    _import(place, other.model_copy(update={"patient": other.patient.model_copy(update={"id": "P-2"})}))
+    _run(place)
+    _run(place)
+    assert sorted((c.claim_key, c.status) for c in _current(place)) == [
+        ("EP-1-202503", "ready"),
+        ("EP_1-202503", "ready"),
+    ]

@@ -18,7 +18,7 @@ from hitclaims.days import Period, local_day
 from hitclaims.drugs import drug_parts
 from hitclaims.findings import Finding, FindingMaker
 from hitclaims.ndc import NdcError, normalise_ndc
-from hitclaims.nursing import VisitUnits
+from hitclaims.nursing import NursingDay
 from hitclaims.per_diem import DayDecision, Ledger
 from hitclaims.policy import PayerPolicy
 from hitclaims.provider import Provider, npi_is_valid
@@ -314,8 +314,8 @@ def drug_amounts(ctx: Context) -> Iterable[Finding]:
             )
 
 
-def nursing_checks(ctx: Context, plan: Sequence[VisitUnits]) -> Iterable[Finding]:
-    in_period = [p for p in plan if p.visit.date in ctx.period]
+def nursing_notes(ctx: Context) -> Iterable[Finding]:
+    in_period = [v for v in ctx.episode.nursing_visits if v.date in ctx.period]
     if not ctx.policy.nursing.billed_by_provider:
         if in_period:
             yield ctx.make(
@@ -325,23 +325,31 @@ def nursing_checks(ctx: Context, plan: Sequence[VisitUnits]) -> Iterable[Finding
                 " home health agency, not from the infusion provider.",
             )
         return
-    for item in in_period:
-        if not item.visit.note:
+    for visit in in_period:
+        if not visit.note:
+            record = ref(visit)
             yield ctx.make(
                 "nursing.note_missing",
-                item.record,
-                f"Nursing visit on {item.visit.date} has no note.",
-                item.visit.date,
-                target=item.record,
+                record,
+                f"Nursing visit on {visit.date} has no note: it adds no time and carries no 99601.",
+                visit.date,
+                target=record,
             )
-        elif not item.timed and item.extra_units:
+
+
+def nursing_times(ctx: Context, plan: Sequence[NursingDay]) -> Iterable[Finding]:
+    """99602 needs the visits' start and stop times (BCBSM): without them the 99602 is held."""
+    if not ctx.policy.nursing.billed_by_provider:
+        return
+    for day in plan:
+        if day.day in ctx.period and day.untimed and day.extra_units:
             yield ctx.make(
                 "nursing.times_missing",
-                item.record,
-                f"Nursing visit on {item.visit.date} claims {item.extra_units} additional hour(s)"
-                " (99602) without start and stop times.",
-                item.visit.date,
-                target=item.record + "#99602",
+                ", ".join(day.untimed),
+                f"Nursing on {day.day} claims {day.extra_units} additional hour(s) (99602) but a visit"
+                " has no start and stop times.",
+                day.day,
+                target=day.target,
             )
 
 
@@ -378,7 +386,11 @@ def authorize_days(ctx: Context, days: Sequence[DayDecision], used_before: dict[
         left = {a.number: a.units - used_before.get(a.number, 0) for a in mine}
         for day in sorted(code_days, key=lambda d: d.date):
             in_range = [a for a in mine if a.start <= day.date <= a.end]
-            usable = [a for a in in_range if left[a.number] > 0]
+            # The authorization that ends first is used first: a later one keeps its units for
+            # the days only it covers (greedy by end date never holds a day that could be billed).
+            usable = sorted(
+                (a for a in in_range if left[a.number] > 0), key=lambda a: (a.end, a.start, a.number)
+            )
             if usable:
                 left[usable[0].number] -= 1
                 day_auth[day.date] = usable[0].number
@@ -507,5 +519,6 @@ RECORD_CHECKS: tuple[Check, ...] = (
     adjustment_unmatched,
     bundled_item,
     drug_amounts,
+    nursing_notes,
 )
 DAY_CHECKS: tuple[Check, ...] = (order_missing, note_missing)

@@ -14,7 +14,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from hitclaims import __version__
-from hitclaims.coding import Line, LineKind
+from hitclaims.coding import Line, LineKind, line_order
 from hitclaims.days import Period
 from hitclaims.findings import Finding
 from hitclaims.per_diem import Ledger
@@ -140,21 +140,6 @@ class Result(Out):
     claims: list[Claim]
 
 
-def _line_order(line: Line) -> tuple[object, ...]:
-    # After the kind's own key, the whole line: equal keys must not fall back on input order.
-    return (
-        line.sort_key,
-        line.code,
-        line.modifiers,
-        line.start,
-        line.end,
-        line.units,
-        line.charge,
-        line.ndc_quantity or Decimal(0),
-        line.basis,
-    )
-
-
 def claim_status(findings: Sequence[Finding], per_diem_billable: int, per_diem_billed: int) -> Status:
     if any(f.holds == "refuse" for f in findings):
         return "refused"
@@ -232,7 +217,7 @@ def assemble(
     held: dict[date, list[str]],
 ) -> list[Claim]:
     """One claim per patient, payer and period, split when it has more than 50 lines."""
-    ordered = sorted(lines, key=_line_order)
+    ordered = sorted(lines, key=line_order)
     ordered_findings = sorted(findings, key=lambda f: f.sort_key())
     billable = len(ledger.billable_days)
     billed = sum(1 for d in ledger.billable_days if d.date not in held)

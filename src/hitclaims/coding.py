@@ -8,8 +8,8 @@ line carries its basis: the days, records and settings it comes from.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Container, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Container, Iterable, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Literal
@@ -18,7 +18,7 @@ from hitclaims.catalog import Catalog
 from hitclaims.days import Period
 from hitclaims.drugs import drug_parts
 from hitclaims.ndc import NdcError, normalise_ndc
-from hitclaims.nursing import VisitUnits
+from hitclaims.nursing import NursingDay
 from hitclaims.policy import PayerPolicy
 from hitclaims.provider import Provider
 from hitclaims.records import ConcurrentTherapy, Episode, Order, ref
@@ -26,6 +26,14 @@ from hitclaims.records import ConcurrentTherapy, Episode, Order, ref
 LineKind = Literal["per_diem", "drug", "nursing", "supply"]
 CENT = Decimal("0.01")
 HOME, SUITE = "12", "49"
+
+
+def place_of_service(episode: Episode) -> str:
+    """Home (12), or the provider's ambulatory infusion suite (49) where the therapy is given there.
+
+    Nursing visits (99601/99602) are home visits by definition and keep 12.
+    """
+    return SUITE if episode.therapy.site == "infusion_suite" else HOME
 
 
 def money(value: Decimal) -> Decimal:
@@ -54,19 +62,53 @@ class Line:
     rx_number: str | None = None
     authorization: str | None = None
     sort_key: tuple[object, ...] = field(default=(), compare=False)
+    # What makes this service the same service on another claim (the store's billed_items);
+    # set by `with_item_keys`. Per-diem lines are tracked by their days and have none.
+    item_key: str = ""
 
     @property
-    def item_key(self) -> str:
-        """What makes this service the same service in another claim (the store's billed_items).
-
-        Per-diem lines are tracked by their days instead, so they have no item key.
-        """
+    def service_key(self) -> str:
         mods = "-".join(self.modifiers)
         if self.kind == "per_diem":
             return ""
         if self.kind == "nursing":
             return f"nursing:{self.code}:{self.start}"
-        return f"{self.kind}:{self.code}:{mods}:{self.record}"
+        return f"{self.kind}:{self.code}:{mods}:{self.record}:{self.ndc or ''}:{self.ndc_quantity or ''}"
+
+
+def line_order(line: Line) -> tuple[object, ...]:
+    # After the kind's own key, the whole line: equal keys must not fall back on input order.
+    return (
+        line.sort_key,
+        line.code,
+        line.modifiers,
+        line.start,
+        line.end,
+        line.units,
+        line.charge,
+        line.ndc_quantity or Decimal(0),
+        line.basis,
+    )
+
+
+def with_item_keys(lines: Sequence[Line]) -> list[Line]:
+    """Each service line's item key, numbered when two lines are the same service.
+
+    Two identical cassettes dispensed the same day without record ids are two services: the
+    second gets `#2`. Identical lines are interchangeable, so which one gets which number does
+    not matter, and the keys do not depend on the order the records came in.
+    """
+    seen: dict[str, int] = defaultdict(int)
+    keyed: list[Line] = []
+    for line in lines:
+        base = line.service_key
+        if not base:
+            keyed.append(line)
+            continue
+        seen[base] += 1
+        key = base if seen[base] == 1 else f"{base}#{seen[base]}"
+        keyed.append(replace(line, item_key=key))
+    return keyed
 
 
 # --- per diem ---------------------------------------------------------------------------------
@@ -172,7 +214,7 @@ def per_diem_lines(
     therapy_start: date,
 ) -> list[Line]:
     coded = code_days(days, episode, policy, therapy_start)
-    pos = SUITE if episode.therapy.site == "infusion_suite" else HOME
+    pos = place_of_service(episode)
     lines: list[Line] = []
     for group in _group(coded, policy):
         first, last = group[0], group[-1]
@@ -260,7 +302,7 @@ def drug_lines(
                     unit_charge=unit_charge,
                     charge=charge,
                     expected_payment=money(fee * part.units) if fee is not None else None,
-                    place_of_service=HOME,
+                    place_of_service=place_of_service(episode),
                     record=record,
                     basis=(
                         f"{record}: {dispense.amount} {dispense.amount_unit} {drug.name}, {part.basis}",
@@ -295,72 +337,49 @@ class NursingOutcome:
 
 
 def nursing_lines(
-    plan: Sequence[VisitUnits],
+    plan: Sequence[NursingDay],
     policy: PayerPolicy,
     provider: Provider,
     period: Period,
-    held_visit: Callable[[str], bool],
-    held_extra: Callable[[str], bool],
+    held_extra: Callable[[NursingDay], bool],
 ) -> NursingOutcome:
     if not policy.nursing.billed_by_provider:
         return NursingOutcome([], [])
-    by_day: dict[date, list[VisitUnits]] = defaultdict(list)
-    for item in plan:
-        if item.visit.date in period:
-            by_day[item.visit.date].append(item)
-
+    days = [d for d in plan if d.day in period]
     extra_by_day: dict[date, int] = {}
-    base_by_day: dict[date, VisitUnits] = {}
-    contributors: dict[date, list[VisitUnits]] = defaultdict(list)
     cut: list[tuple[date, int, str]] = []
-    for day, items in sorted(by_day.items()):
-        first = next(i for i in items if i.first_of_day)
-        if held_visit(first.record):
-            continue  # without the day's 99601 no 99602 may stand (add-on rule)
-        base_by_day[day] = first
-        contributors[day].append(first)
-        units = 0
-        for item in items:
-            if held_visit(item.record) or held_extra(item.record) or item.extra_units == 0:
-                continue
-            units += item.extra_units
-            if item is not first:
-                contributors[day].append(item)
+    for day in days:
+        units = 0 if held_extra(day) else day.extra_units
         cap = policy.nursing.max_hours_per_day
         if cap is not None and units > cap - 2:
-            cut.append((day, units - (cap - 2), f"max_hours_per_day: {cap}"))
+            cut.append((day.day, units - (cap - 2), f"max_hours_per_day: {cap}"))
             units = cap - 2
-        extra_by_day[day] = units
+        extra_by_day[day.day] = units
 
     week_cap = policy.nursing.max_hours_per_week
     if week_cap is not None:
-        _apply_week_cap(base_by_day, extra_by_day, week_cap, cut)
+        _apply_week_cap([d.day for d in days], extra_by_day, week_cap, cut)
 
-    sd = policy.nursing.sd_modifier
     lines: list[Line] = []
-    for day, first in sorted(base_by_day.items()):
-        mods = ("SD",) if sd and all(c.visit.credential == "RN" for c in contributors[day]) else ()
-        lines.append(_nursing_line("99601", day, 1, mods, provider, policy, [first]))
-        if extra_by_day.get(day, 0) > 0:
-            lines.append(
-                _nursing_line("99602", day, extra_by_day[day], mods, provider, policy, contributors[day])
-            )
+    for day in days:
+        sd = policy.nursing.sd_modifier and all(v.credential == "RN" for v in day.visits)
+        mods = ("SD",) if sd else ()
+        lines.append(_nursing_line("99601", day, 1, mods, provider, policy))
+        if extra_by_day[day.day] > 0:
+            lines.append(_nursing_line("99602", day, extra_by_day[day.day], mods, provider, policy))
     return NursingOutcome(lines, cut)
 
 
 def _apply_week_cap(
-    base: Mapping[date, VisitUnits],
-    extra: dict[date, int],
-    cap: int,
-    cut: list[tuple[date, int, str]],
+    days: Sequence[date], extra: dict[date, int], cap: int, cut: list[tuple[date, int, str]]
 ) -> None:
     weeks: dict[tuple[int, int], list[date]] = defaultdict(list)
-    for day in base:
+    for day in days:
         iso = day.isocalendar()
         weeks[(iso.year, iso.week)].append(day)
-    for days in weeks.values():
-        hours = sum(2 + extra.get(d, 0) for d in days)
-        for day in sorted(days, reverse=True):  # the latest extra hours go first
+    for week in weeks.values():
+        hours = sum(2 + extra.get(d, 0) for d in week)
+        for day in sorted(week, reverse=True):  # the latest extra hours go first
             if hours <= cap:
                 break
             take = min(extra.get(day, 0), hours - cap)
@@ -372,41 +391,37 @@ def _apply_week_cap(
 
 def _nursing_line(
     code: str,
-    day: date,
+    day: NursingDay,
     units: int,
     mods: tuple[str, ...],
     provider: Provider,
     policy: PayerPolicy,
-    items: Sequence[VisitUnits],
 ) -> Line:
     unit_charge = money(provider.charges.get(code, Decimal(0)))
     fee = policy.fee_schedule.get(code)
-    basis: tuple[str, ...]
+    visits = ", ".join(day.records)
     if code == "99601":
-        basis = (f"{items[0].record}: {items[0].visit.minutes or 'unknown'} min, 99601 covers up to 2 hours",)
+        basis = (f"{visits}: {day.minutes} min of nursing on {day.day}; 99601 covers the first 2 hours",)
     else:
-        basis = tuple(
-            f"{i.record}: {i.extra_minutes} min beyond the first 2 hours"
-            f" -> {i.extra_units} h (a started hour counts from {policy.nursing.extra_minutes} min)"
-            if i.first_of_day
-            else f"{i.record}: a later visit the same day, {i.extra_minutes} min -> {i.extra_units} h"
-            for i in items
-            if i.extra_units
+        basis = (
+            f"{visits}: {day.minutes} min of nursing on {day.day}, {day.extra_minutes} min beyond the"
+            f" first 2 hours -> {day.extra_units} h (a started hour counts from"
+            f" {policy.nursing.extra_minutes} min)",
         )
     return Line(
         kind="nursing",
         code=code,
         modifiers=mods,
-        start=day,
-        end=day,
+        start=day.day,
+        end=day.day,
         units=units,
         unit_charge=unit_charge,
         charge=money(unit_charge * units),
         expected_payment=money(fee * units) if fee is not None else None,
         place_of_service=HOME,
-        record=items[0].record,
+        record=day.first,
         basis=basis,
-        sort_key=(2, code, day),
+        sort_key=(2, code, day.day),
     )
 
 
@@ -432,7 +447,7 @@ def supply_lines(episode: Episode, policy: PayerPolicy, provider: Provider, peri
                 unit_charge=unit_charge,
                 charge=money(unit_charge * supply.quantity),
                 expected_payment=money(fee * supply.quantity) if fee is not None else None,
-                place_of_service=HOME,
+                place_of_service=place_of_service(episode),
                 record=ref(supply),
                 basis=(f"{ref(supply)}: {supply.hcpcs} is paid outside the per diem (unbundled_items)",),
                 sort_key=(3, supply.date, supply.hcpcs, supply.description),

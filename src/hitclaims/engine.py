@@ -14,10 +14,18 @@ from datetime import date
 from hitclaims import audit
 from hitclaims.catalog import Catalog
 from hitclaims.claim import Claim, assemble
-from hitclaims.coding import BilledDay, drug_lines, nursing_lines, per_diem_lines, supply_lines
+from hitclaims.coding import (
+    BilledDay,
+    drug_lines,
+    line_order,
+    nursing_lines,
+    per_diem_lines,
+    supply_lines,
+    with_item_keys,
+)
 from hitclaims.days import Period
 from hitclaims.findings import Finding, FindingMaker
-from hitclaims.nursing import plan_visits
+from hitclaims.nursing import plan_days
 from hitclaims.per_diem import decide_days
 from hitclaims.policy import PayerPolicy
 from hitclaims.provider import Provider
@@ -70,8 +78,6 @@ def bill_episode(
     findings: list[Finding] = []
     for check in (*audit.RECORD_CHECKS, *audit.DAY_CHECKS):
         findings.extend(check(ctx))
-    plan = plan_visits(episode.nursing_visits, policy.nursing)
-    findings.extend(audit.nursing_checks(ctx, plan))
 
     held: dict[date, list[str]] = defaultdict(list)
     for f in findings:
@@ -86,6 +92,10 @@ def bill_episode(
             held[f.date].append(f.rule)
 
     held_targets = {f.target for f in findings if f.holds == "line" and f.target}
+    plan = plan_days(episode.nursing_visits, policy.nursing, held=lambda record: record in held_targets)
+    times = list(audit.nursing_times(ctx, plan))
+    findings.extend(times)
+    held_targets |= {f.target for f in times if f.holds == "line" and f.target}
     billed = [
         BilledDay(d.date, d.code, auth.day_auth.get(d.date))
         for d in ledger.billable_days
@@ -94,16 +104,10 @@ def bill_episode(
     assert ledger.therapy_start is not None or not billed
     lines = per_diem_lines(billed, episode, policy, provider, ledger.therapy_start or period.start)
     lines += drug_lines(episode, policy, catalog, provider, period, held_targets)
-    nursing = nursing_lines(
-        plan,
-        policy,
-        provider,
-        period,
-        held_visit=lambda record: record in held_targets,
-        held_extra=lambda record: record + "#99602" in held_targets,
-    )
+    nursing = nursing_lines(plan, policy, provider, period, held_extra=lambda day: day.target in held_targets)
     lines += nursing.lines
     lines += supply_lines(episode, policy, provider, period)
+    lines = with_item_keys(sorted(lines, key=line_order))
     duplicates = [line for line in lines if line.item_key in known.billed_items]
     lines = [line for line in lines if line.item_key not in known.billed_items]
     findings.extend(

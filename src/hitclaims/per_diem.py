@@ -22,6 +22,7 @@ from hitclaims.records import Episode, Hold, Order, PumpEvent
 
 RunKind = Literal["continuous", "intermittent"]
 HOURS_CONTINUOUS = 24
+PERIOD_END = "the end of the billing period (no stop event)"
 
 # At one instant a stop is applied before a start, so stop+start at the same second is a gap of 0.
 _EVENT_ORDER = {"stop": 0, "start": 1, "rate_change": 2, "alarm": 3}
@@ -46,6 +47,11 @@ class Run:
     @property
     def continuous(self) -> bool:
         return self.kind == "continuous"
+
+    @property
+    def still_running(self) -> bool:
+        """No stop yet: the run is cut at the end of the billing period, not really over."""
+        return self.end_note == PERIOD_END
 
     def touches(self, start: datetime, end: datetime) -> bool:
         return self.start < end and self.end > start
@@ -113,7 +119,7 @@ def _open_run_end(start: datetime, episode: Episode, period_end_utc: datetime) -
     disc = episode.discontinued_at
     if disc is not None and disc > start:
         return disc.astimezone(UTC), "the permanent discontinuation"
-    return period_end_utc, "the end of the billing period (no stop event)"
+    return period_end_utc, PERIOD_END
 
 
 def _pump_segments(
@@ -336,7 +342,8 @@ def therapy_bounds(episode: Episode, period: Period) -> tuple[date | None, date]
     first = min(starts) if starts else None
     last = period.end
     if episode.discontinued_at is not None:
-        last = min(last, local_day(episode.discontinued_at, zone))
+        # Stopped at local midnight, the therapy's last day is the day before.
+        last = min(last, last_local_day(episode.discontinued_at, zone))
     return first, last
 
 
@@ -449,15 +456,25 @@ def _code_of_day(
     run_reason: str,
     carried: tuple[date, str] | None,
 ) -> tuple[str, str]:
-    if episode.therapy.device == "implanted_pump":
-        return "S9328", "the therapy's device is an implanted pump: S9328"
+    """The code of a day (DOMAIN §3.5), with the reason."""
+    # A payer that asks for the non-specific code gets it for every day, an implanted pump's too:
+    # S9325 never stands beside S9326/S9327/S9328 on one claim.
     if policy.pain_code == "nonspecific":
         return (
             "S9325",
             "this payer asks for the non-specific pain per diem (pain_code: nonspecific): S9325",
         )
+    if episode.therapy.device == "implanted_pump":
+        return "S9328", "the therapy's device is an implanted pump: S9328"
     if run_code is not None:
         return run_code, run_reason
+    if policy.billable_day != "access":
+        # Billed with no run at all: the infusion was given during a nursing visit, under
+        # 24 hours. Carrying a continuous code over would bill S9326 for an hour's infusion.
+        return (
+            "S9327",
+            "no pump run on this day: the infusion given at a nursing visit is intermittent (S9327)",
+        )
     if carried is not None:
         return carried[1], f"no run on this day: the code of {carried[0]} ({carried[1]}) carries over"
     code = _order_mode_code(day, episode.orders)
@@ -493,7 +510,13 @@ def _billable(
         )
     if day in elapsed:
         return True, elapsed[day] + " (billable_day: elapsed_24h)"
-    if any(r.continuous for r in touching):
+    continuous = [r for r in touching if r.continuous]
+    if any(r.still_running for r in continuous):
+        return False, (
+            "elapsed 24 h: the continuous run is still running at the end of the billing period;"
+            " this day's hours are not yet a whole unit (billable_day: elapsed_24h)"
+        )
+    if continuous:
         return False, (
             "elapsed 24 h: the continuous run touching this day has already paid all its units"
             " (billable_day: elapsed_24h)"

@@ -163,12 +163,13 @@ class ClaimRecord(Base):
     __tablename__ = "claims"
     __table_args__ = (
         # At most one current claim per claim key, whatever runs race: the database decides.
+        # A void (frequency 8) stands beside the claim key's new claim, so it is not counted.
         Index(
             "uq_claims_current_key",
             "claim_key",
             unique=True,
-            sqlite_where=text("is_current"),
-            postgresql_where=text("is_current"),
+            sqlite_where=text("is_current AND frequency_code <> '8'"),
+            postgresql_where=text("is_current AND frequency_code <> '8'"),
         ),
     )
     id: Mapped[int] = mapped_column(primary_key=True)

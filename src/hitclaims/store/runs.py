@@ -107,9 +107,17 @@ def _history(
         .join(ClaimRecord, ClaimRecord.id == BilledItem.claim_id)
         .where(BilledItem.patient_key == patient, BilledItem.payer_id == payer, not_own_item)
     ).all()
+    # Authorization numbers are the payer's, not unique across patients: count this patient's.
     used = {
         number: db.scalar(
-            select(func.count()).select_from(BilledDay).where(BilledDay.authorization == number, not_own_day)
+            select(func.count())
+            .select_from(BilledDay)
+            .where(
+                BilledDay.authorization == number,
+                BilledDay.patient_key == patient,
+                BilledDay.payer_id == payer,
+                not_own_day,
+            )
         )
         or 0
         for number in auths
@@ -212,13 +220,17 @@ def _event(db: DbSession, claim_id: int, username: str, before: str | None, afte
     )
 
 
-def _current_claims(db: DbSession, base: str) -> list[ClaimRecord]:
+def _current_claims(db: DbSession, episode_id: int, period: Period) -> list[ClaimRecord]:
+    """The episode's current claims for exactly this period (voids excluded), parts in order."""
     return list(
         db.scalars(
             select(ClaimRecord)
             .where(
                 ClaimRecord.is_current.is_(True),
-                (ClaimRecord.claim_key == base) | ClaimRecord.claim_key.like(f"{base}-%"),
+                ClaimRecord.episode_id == episode_id,
+                ClaimRecord.period_start == period.start,
+                ClaimRecord.period_end == period.end,
+                ClaimRecord.frequency_code != "8",
             )
             .order_by(ClaimRecord.claim_key)
         )
@@ -247,7 +259,7 @@ def compute(db: DbSession, episode_key: str, period: Period, as_of: date, setup:
     version = current_version(db, episode)
     records = load(version)
     policy = setup.policies.for_payer(records.coverage.payer_id, period.start)
-    current = _current_claims(db, f"{records.episode_id}-{period.label()}")
+    current = _current_claims(db, episode.id, period)
     auths = [a.number for a in records.coverage.authorizations]
     history = _history(
         db, records.patient.id, records.coverage.payer_id, [c.id for c in current], period, auths
@@ -296,29 +308,21 @@ def bill_in_store(
         old.updated_at = now()
         release(db, old.id)
         if old.status in UNSENT:
-            _event(
-                db,
-                old.id,
-                username,
-                old.status,
-                "void",
-                f"superseded by billing run {run_id} before it was sent",
-            )
+            note = f"superseded by billing run {run_id} before it was sent"
+            _event(db, old.id, username, old.status, "void", note)
             old.status = "void"
         else:
-            _event(
-                db,
-                old.id,
-                username,
-                old.status,
-                old.status,
-                f"replaced by a corrected claim in billing run {run_id}",
-            )
+            _event(db, old.id, username, old.status, old.status, f"corrected by billing run {run_id}")
     db.flush()  # free the unique keys before the new claim takes them
 
     written = []
     for part, claim in enumerate(claims):
-        original = sent[min(part, len(sent) - 1)] if sent else None
+        # Part n replaces sent part n. A part with nothing left to bill voids it instead, and a
+        # new part beyond the sent ones is an original claim (frequency 1).
+        original = sent[part] if part < len(sent) else None
+        if original is not None and not claim.lines:
+            written.append(_void(db, original, episode, username, run_id))
+            original = None
         if original is not None:
             claim = claim.model_copy(update={"frequency_code": "7", "original_claim_id": original.claim_key})
         record = _record(claim, episode, billing.version_id, run_id, original)
@@ -327,6 +331,9 @@ def bill_in_store(
         _reserve(db, record, claim, billing.patient, setup)
         _event(db, record.id, username, None, claim.status, f"billed by run {run_id}" if run_id else "billed")
         written.append(claim.claim_id)
+    for leftover in sent[len(claims) :]:
+        # Fewer parts now: a sent part that no new part replaces must be voided at the payer.
+        written.append(_void(db, leftover, episode, username, run_id))
     db.flush()
     audit(
         db,
@@ -338,6 +345,20 @@ def bill_in_store(
         claims=written,
     )
     return EpisodeResult(episode_key, outcome, written, already)
+
+
+def _void(db: DbSession, sent: ClaimRecord, episode: EpisodeRecord, username: str, run_id: int | None) -> str:
+    """A frequency-8 claim cancelling a sent claim at the payer: the sent claim's lines, its id in
+    REF*F8, ready to export. It bills nothing, so it reserves no days."""
+    original = Claim.model_validate_json(json.dumps(sent.content))
+    void = original.model_copy(
+        update={"frequency_code": "8", "original_claim_id": sent.claim_key, "status": "ready"}
+    )
+    record = _record(void, episode, sent.episode_version_id, run_id, sent)
+    db.add(record)
+    db.flush()
+    _event(db, record.id, username, None, "ready", f"void of sent claim {sent.claim_key}: no longer billed")
+    return void.claim_id
 
 
 def bill_with_retry(

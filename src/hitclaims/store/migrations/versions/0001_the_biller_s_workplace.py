@@ -188,8 +188,8 @@ def upgrade() -> None:
             "uq_claims_current_key",
             ["claim_key"],
             unique=True,
-            sqlite_where=sa.text("is_current"),
-            postgresql_where=sa.text("is_current"),
+            sqlite_where=sa.text("is_current AND frequency_code <> '8'"),
+            postgresql_where=sa.text("is_current AND frequency_code <> '8'"),
         )
 
     op.create_table(
@@ -338,8 +338,8 @@ def downgrade() -> None:
     with op.batch_alter_table("claims", schema=None) as batch_op:
         batch_op.drop_index(
             "uq_claims_current_key",
-            sqlite_where=sa.text("is_current"),
-            postgresql_where=sa.text("is_current"),
+            sqlite_where=sa.text("is_current AND frequency_code <> '8'"),
+            postgresql_where=sa.text("is_current AND frequency_code <> '8'"),
         )
         batch_op.drop_index(batch_op.f("ix_claims_status"))
         batch_op.drop_index(batch_op.f("ix_claims_payer_id"))
