@@ -268,18 +268,6 @@ def compute(db: DbSession, episode_key: str, period: Period, as_of: date, setup:
     return Billing(episode, version.id, records.patient.id, current, history, claims)
 
 
-@dataclass(frozen=True)
-class Preview:
-    claims: list[Claim]
-    current: list[int]  # ids of the episode's current claims for the period
-
-
-def preview(db: DbSession, episode_key: str, period: Period, as_of: date, setup: Setup) -> Preview:
-    """What a run would bill now (writes nothing): the claims and the ids they would replace."""
-    billing = compute(db, episode_key, period, as_of, setup)
-    return Preview(billing.claims, [c.id for c in billing.current])
-
-
 def bill_in_store(
     db: DbSession,
     episode_key: str,

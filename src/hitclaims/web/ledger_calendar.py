@@ -1,8 +1,8 @@
 """An episode's month as a calendar: each day billed, held, not billable or outside therapy, and why.
 
-The days come from `preview` (the engine's day ledger, computed now from the current records
+The days come from `compute` (the engine's day ledger, computed now from the current records
 and what other claims already bill), so the calendar explains exactly what a run would do. A
-preview for the whole month sees the days an existing claim bills as "already billed"; the
+computation for the whole month sees the days an existing claim bills as "already billed"; the
 billed-day ledger then names that claim, so the cell says "billed" and links to it.
 """
 
@@ -21,7 +21,7 @@ from hitclaims.store import claims as claim_store
 from hitclaims.store.episodes import current_version, load
 from hitclaims.store.models import BilledDay, ClaimRecord
 from hitclaims.store.models import Episode as EpisodeRecord
-from hitclaims.store.runs import preview
+from hitclaims.store.runs import compute
 from hitclaims.store.workplace import Workplace
 
 KINDS = {
@@ -151,7 +151,7 @@ def month_calendar(db: DbSession, place: Workplace, record: EpisodeRecord, first
     period = Period(first, last)
     problem = ""
     try:
-        result = preview(db, record.episode_key, period, as_of, place.setup())
+        result = compute(db, record.episode_key, period, as_of, place.setup())
         rows = {r.date: r for r in result.claims[0].ledger}
     except LookupError as exc:  # no payer policy in force that month
         rows, problem = {}, str(exc).strip("'\"")
