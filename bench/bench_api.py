@@ -27,10 +27,10 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from hitclaims.loading import parse_episode  # noqa: E402
+from hitclaims.inputs.loading import parse_episode  # noqa: E402
+from hitclaims.services.workplace import Workplace  # noqa: E402
 from hitclaims.store.episodes import import_episode  # noqa: E402
 from hitclaims.store.users import create_user  # noqa: E402
-from hitclaims.store.workplace import Workplace  # noqa: E402
 
 PASSWORD = "benchmark password"
 MARCH = {"from": "2025-03-01", "to": "2025-03-31", "as_of": "2025-04-02"}

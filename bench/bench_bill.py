@@ -88,16 +88,16 @@ def main() -> None:
     # The engine alone, in process: no interpreter start, no file writing.
     from datetime import date
 
-    from hitclaims.billing import Setup, bill_one
-    from hitclaims.catalog import load_catalog
-    from hitclaims.days import Period
-    from hitclaims.loading import (
+    from hitclaims.core.days import Period
+    from hitclaims.inputs.catalog_files import load_catalog
+    from hitclaims.inputs.loading import (
         bundled_policy_folders,
         bundled_provider_file,
         load_policies,
         load_provider,
         read_episode,
     )
+    from hitclaims.services.billing import Setup, bill_one
 
     catalog = load_catalog()
     setup = Setup(

@@ -13,16 +13,21 @@ import time
 from datetime import date, datetime
 from pathlib import Path
 
-from hitclaims.billing import Setup
-from hitclaims.catalog import load_catalog
-from hitclaims.claim import Claim
-from hitclaims.days import Period
-from hitclaims.engine import bill_episode
+from hitclaims.core.claim import Claim
+from hitclaims.core.days import Period
+from hitclaims.core.engine import bill_episode
+from hitclaims.core.records import Episode
 from hitclaims.formats.x12 import Envelope
 from hitclaims.formats.x12_837p import write_837
 from hitclaims.formats.x12_validate import validate_x12
-from hitclaims.loading import bundled_policy_folders, bundled_provider_file, load_policies, load_provider
-from hitclaims.records import Episode
+from hitclaims.inputs.catalog_files import load_catalog
+from hitclaims.inputs.loading import (
+    bundled_policy_folders,
+    bundled_provider_file,
+    load_policies,
+    load_provider,
+)
+from hitclaims.services.billing import Setup
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 

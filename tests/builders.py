@@ -8,14 +8,14 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from hitclaims.catalog import load_catalog
-from hitclaims.claim import Claim
-from hitclaims.days import Period
-from hitclaims.engine import History, bill_episode
-from hitclaims.loading import bundled_provider_file, load_provider
-from hitclaims.policy import PayerPolicy
-from hitclaims.provider import Provider
-from hitclaims.records import Episode
+from hitclaims.core.claim import Claim
+from hitclaims.core.days import Period
+from hitclaims.core.engine import History, bill_episode
+from hitclaims.core.policy import PayerPolicy
+from hitclaims.core.provider import Provider
+from hitclaims.core.records import Episode
+from hitclaims.inputs.catalog_files import load_catalog
+from hitclaims.inputs.loading import bundled_provider_file, load_provider
 
 CATALOG = load_catalog()
 PROVIDER = load_provider(bundled_provider_file())

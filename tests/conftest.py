@@ -7,9 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from hitclaims.billing import Setup
-from hitclaims.catalog import load_catalog
-from hitclaims.loading import bundled_policy_folders, bundled_provider_file, load_policies, load_provider
+from hitclaims.inputs.catalog_files import load_catalog
+from hitclaims.inputs.loading import (
+    bundled_policy_folders,
+    bundled_provider_file,
+    load_policies,
+    load_provider,
+)
+from hitclaims.services.billing import Setup
 
 from .databases import fresh_database, postgres_cluster
 

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from hypothesis import strategies as st
 
-from hitclaims.days import Period
+from hitclaims.core.days import Period
 
 from .builders import episode_dict, policy
 

@@ -14,16 +14,16 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from pypdf import PdfReader
 
-from hitclaims.billing import Setup
-from hitclaims.claim import Claim, Result
-from hitclaims.engine import bill_episode
+from hitclaims.core.claim import Claim, Result
+from hitclaims.core.engine import bill_episode
+from hitclaims.core.records import Episode
 from hitclaims.formats.cms1500 import render_pdf
 from hitclaims.formats.fhir_claim import render_fhir
 from hitclaims.formats.result_json import read_json, render_json
 from hitclaims.formats.x12 import Envelope
 from hitclaims.formats.x12_837p import write_837
 from hitclaims.formats.x12_read import read_837
-from hitclaims.records import Episode
+from hitclaims.services.billing import Setup
 
 from .builders import CATALOG, PROVIDER
 from .strategies import scenarios

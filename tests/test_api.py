@@ -15,9 +15,9 @@ from pypdf import PdfReader
 from hitclaims.api.app import create_app
 from hitclaims.formats.fhir_episode import episode_to_bundle
 from hitclaims.formats.x12_validate import validate_x12
-from hitclaims.loading import parse_episode
+from hitclaims.inputs.loading import parse_episode
+from hitclaims.services.workplace import Workplace
 from hitclaims.store.users import create_user
-from hitclaims.store.workplace import Workplace
 
 from .builders import CATALOG
 

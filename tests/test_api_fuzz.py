@@ -14,12 +14,12 @@ from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from hitclaims.api.app import create_app
-from hitclaims.days import Period
-from hitclaims.loading import parse_episode
+from hitclaims.core.days import Period
+from hitclaims.inputs.loading import parse_episode
+from hitclaims.services.workplace import Workplace
 from hitclaims.store.episodes import import_episode
 from hitclaims.store.runs import execute_run, start_run
 from hitclaims.store.users import create_user, open_session
-from hitclaims.store.workplace import Workplace
 
 from .builders import CATALOG
 

@@ -6,9 +6,9 @@ import sys
 from datetime import date
 from typing import Any
 
-from hitclaims.catalog import load_catalog
-from hitclaims.days import Period
-from hitclaims.engine import History
+from hitclaims.core.days import Period
+from hitclaims.core.engine import History
+from hitclaims.inputs.catalog_files import load_catalog
 
 from .builders import (
     BASE,

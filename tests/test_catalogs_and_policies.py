@@ -6,8 +6,8 @@ from datetime import date
 
 import pytest
 
-from hitclaims.catalog import load_catalog
-from hitclaims.loading import bundled_policy_folders, load_policies
+from hitclaims.inputs.catalog_files import load_catalog
+from hitclaims.inputs.loading import bundled_policy_folders, load_policies
 
 CATALOG = load_catalog()
 BOOK = load_policies(bundled_policy_folders(), CATALOG)

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from hitclaims.cli import app
 from hitclaims.formats.result_json import read_json
-from hitclaims.schemas import schema_text
+from hitclaims.inputs.schemas import schema_text
 
 ROOT = Path(__file__).resolve().parent.parent
 EX1 = ROOT / "examples" / "ex1-morphine-cancer.json"

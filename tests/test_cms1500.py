@@ -16,11 +16,9 @@ from typing import Any
 import pytest
 from pypdf import PageObject, PdfReader
 
-from hitclaims.billing import Setup, bill_files
-from hitclaims.catalog import load_catalog
-from hitclaims.claim import Claim, ClaimLine
-from hitclaims.days import Period
-from hitclaims.engine import bill_episode
+from hitclaims.core.claim import Claim, ClaimLine
+from hitclaims.core.days import Period
+from hitclaims.core.engine import bill_episode
 from hitclaims.formats.cms1500 import (
     BASELINE,
     FIELDS,
@@ -33,7 +31,14 @@ from hitclaims.formats.cms1500 import (
     row_bottom,
     supplemental,
 )
-from hitclaims.loading import bundled_policy_folders, bundled_provider_file, load_policies, load_provider
+from hitclaims.inputs.catalog_files import load_catalog
+from hitclaims.inputs.loading import (
+    bundled_policy_folders,
+    bundled_provider_file,
+    load_policies,
+    load_provider,
+)
+from hitclaims.services.billing import Setup, bill_files
 
 from .builders import BASE, CATALOG, MARCH, PROVIDER, bill, days, dispense, episode, lines_of, policy
 

@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 
-from hitclaims.catalog import load_catalog
-from hitclaims.days import Period
-from hitclaims.drugs import hcpcs_units
-from hitclaims.ndc import NdcError, normalise_ndc
-from hitclaims.nursing import extra_hours
+from hitclaims.core.days import Period
+from hitclaims.core.drugs import hcpcs_units
+from hitclaims.core.ndc import NdcError, normalise_ndc
+from hitclaims.core.nursing import extra_hours
+from hitclaims.inputs.catalog_files import load_catalog
 
 from .builders import bill, dispense, episode, lines_of, notes, per_diem, policy, rules
 

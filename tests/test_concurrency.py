@@ -11,12 +11,12 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-from hitclaims.days import Period
-from hitclaims.loading import parse_episode
+from hitclaims.core.days import Period
+from hitclaims.inputs.loading import parse_episode
+from hitclaims.services.workplace import Workplace
 from hitclaims.store.episodes import import_episode
 from hitclaims.store.models import BilledDay, ClaimRecord
 from hitclaims.store.runs import execute_run, start_run
-from hitclaims.store.workplace import Workplace
 
 from .builders import CATALOG, episode_dict
 from .databases import fresh_database

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from hitclaims.billing import Setup, bill_files
-from hitclaims.claim import Claim
-from hitclaims.days import Period
+from hitclaims.core.claim import Claim
+from hitclaims.core.days import Period
+from hitclaims.services.billing import Setup, bill_files
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 CASES = sorted(p.name.removesuffix(".expected.json") for p in EXAMPLES.glob("*.expected.json"))

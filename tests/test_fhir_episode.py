@@ -13,21 +13,21 @@ import pytest
 from fhir.resources.R4B.bundle import Bundle
 from hypothesis import HealthCheck, given, settings
 
-from hitclaims.claim import Result
-from hitclaims.days import Period
-from hitclaims.engine import bill_episode
+from hitclaims.core.claim import Result
+from hitclaims.core.days import Period
+from hitclaims.core.engine import bill_episode
+from hitclaims.core.errors import InputError
+from hitclaims.core.policy import PayerPolicy
+from hitclaims.core.records import Episode
 from hitclaims.formats.fhir_episode import bundle_to_episode, episode_to_bundle
 from hitclaims.formats.result_json import render_json
-from hitclaims.loading import (
-    InputError,
+from hitclaims.inputs.loading import (
     PolicyBook,
     bundled_policy_folders,
     is_fhir_bundle,
     load_policies,
     parse_episode,
 )
-from hitclaims.policy import PayerPolicy
-from hitclaims.records import Episode
 
 from .builders import AS_OF, CATALOG, MARCH, PROVIDER, episode, episode_dict, policy
 from .strategies import scenarios

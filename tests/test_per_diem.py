@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from hitclaims.days import Period
+from hitclaims.core.days import Period
 
 from .builders import bill, billed_dates, days, episode, ledger_row, notes, per_diem, policy, rules
 

@@ -12,10 +12,10 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hitclaims.claim import Claim, Result
-from hitclaims.engine import bill_episode
+from hitclaims.core.claim import Claim, Result
+from hitclaims.core.engine import bill_episode
+from hitclaims.core.records import Episode
 from hitclaims.formats.result_json import render_json
-from hitclaims.records import Episode
 
 from .builders import CATALOG, PROVIDER
 from .strategies import scenarios

@@ -14,10 +14,11 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import func, select
 
-from hitclaims.days import Period
+from hitclaims.core.days import Period
+from hitclaims.core.records import Episode, PriorAuthorization
 from hitclaims.formats.x12_validate import validate_x12
-from hitclaims.loading import parse_episode
-from hitclaims.records import Episode, PriorAuthorization
+from hitclaims.inputs.loading import parse_episode
+from hitclaims.services.workplace import Workplace
 from hitclaims.store import claims as claim_store
 from hitclaims.store.episodes import import_episode
 from hitclaims.store.models import (
@@ -30,7 +31,6 @@ from hitclaims.store.models import (
     EpisodeVersion,
 )
 from hitclaims.store.runs import bill_with_retry, execute_run, start_run
-from hitclaims.store.workplace import Workplace
 
 from .builders import CATALOG, days, dispense, episode_dict
 

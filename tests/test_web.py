@@ -22,12 +22,12 @@ from fastapi.testclient import TestClient
 from playwright.sync_api import ConsoleMessage, Page, expect, sync_playwright
 
 from hitclaims.api.app import create_app
-from hitclaims.days import Period
-from hitclaims.loading import parse_episode
+from hitclaims.core.days import Period
+from hitclaims.inputs.loading import parse_episode
+from hitclaims.services.workplace import Workplace
 from hitclaims.store.episodes import import_episode
 from hitclaims.store.runs import start_run
 from hitclaims.store.users import create_user
-from hitclaims.store.workplace import Workplace
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"

@@ -13,13 +13,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from typer.testing import CliRunner
 
-from hitclaims.claim import Claim
 from hitclaims.cli import app
-from hitclaims.engine import bill_episode
+from hitclaims.core.claim import Claim
+from hitclaims.core.engine import bill_episode
+from hitclaims.core.records import Episode
 from hitclaims.formats.x12 import Envelope, number, text
 from hitclaims.formats.x12_837p import NotSendableError, write_837
 from hitclaims.formats.x12_validate import validate_x12
-from hitclaims.records import Episode
 
 from .builders import BASE, CATALOG, MARCH, PROVIDER, bill, dispense, episode, policy
 from .strategies import scenarios

@@ -23,12 +23,12 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from hitclaims.billing import Outcome, Setup, bill_files
-from hitclaims.catalog import load_catalog
-from hitclaims.days import Period
+from hitclaims.core.days import Period
+from hitclaims.core.errors import InputError
+from hitclaims.formats.outputs import FORMATS, write_all
 from hitclaims.formats.report import WIDTH, report
-from hitclaims.loading import (
-    InputError,
+from hitclaims.inputs.catalog_files import load_catalog
+from hitclaims.inputs.loading import (
     bundled_policy_folders,
     bundled_provider_file,
     load_policies,
@@ -36,8 +36,8 @@ from hitclaims.loading import (
     read_episode,
     read_text,
 )
-from hitclaims.outputs import FORMATS, write_all
-from hitclaims.schemas import schema_text
+from hitclaims.inputs.schemas import schema_text
+from hitclaims.services.billing import Outcome, Setup, bill_files
 
 app = typer.Typer(
     add_completion=False,
@@ -286,8 +286,8 @@ def serve(
     import uvicorn
 
     from hitclaims.api.app import create_app
-    from hitclaims.store.demo import load_demo
-    from hitclaims.store.workplace import Workplace
+    from hitclaims.services.demo import load_demo
+    from hitclaims.services.workplace import Workplace
 
     place = Workplace.open(database)
     if demo:
@@ -308,8 +308,8 @@ def user_add(
     database: Annotated[str | None, typer.Option(help="Database URL.")] = None,
 ) -> None:
     """Add a user; the password is read from HITCLAIMS_PASSWORD or asked for."""
+    from hitclaims.services.workplace import Workplace
     from hitclaims.store.users import ROLES, create_user
-    from hitclaims.store.workplace import Workplace
 
     if role not in ROLES:
         raise UnusableInputError(f"--role: {role!r} is not one of {', '.join(ROLES)}")

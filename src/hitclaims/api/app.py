@@ -23,13 +23,14 @@ from starlette.routing import Match
 
 from hitclaims import __version__
 from hitclaims.api import schemas as s
-from hitclaims.billing import parse_any
-from hitclaims.claim import Claim
-from hitclaims.days import Period
+from hitclaims.core.claim import Claim
+from hitclaims.core.days import Period
+from hitclaims.core.errors import InputError
 from hitclaims.formats.cms1500 import render_pdf
 from hitclaims.formats.fhir_claim import render_fhir
 from hitclaims.formats.x12_837p import default_envelope, write_837
-from hitclaims.loading import InputError
+from hitclaims.services.billing import parse_any
+from hitclaims.services.workplace import Workplace
 from hitclaims.store import claims as claim_store
 from hitclaims.store.episodes import current_version, import_episode
 from hitclaims.store.models import AuditEntry, BillingRun, ClaimRecord, User
@@ -46,7 +47,6 @@ from hitclaims.store.users import (
     update_user,
     user_for_token,
 )
-from hitclaims.store.workplace import Workplace
 
 COOKIE = "hitclaims_session"
 

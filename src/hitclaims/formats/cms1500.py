@@ -62,8 +62,8 @@ from typing import Final, Literal
 from reportlab.lib.colors import Color
 from reportlab.pdfgen.canvas import Canvas
 
-from hitclaims.claim import Claim, ClaimLine
-from hitclaims.records import Address, Person
+from hitclaims.core.claim import Claim, ClaimLine
+from hitclaims.core.records import Address, Person
 
 __all__ = ["render_pdf"]
 

@@ -17,8 +17,8 @@ from typing import Any
 
 from fhir.resources.R4B.bundle import Bundle
 
-from hitclaims.claim import Claim, ClaimLine
-from hitclaims.records import Address, Person
+from hitclaims.core.claim import Claim, ClaimLine
+from hitclaims.core.records import Address, Person
 
 HCPCS = "https://www.cms.gov/Medicare/Coding/HCPCSReleaseCodeSets"
 CPT = "http://www.ama-assn.org/go/cpt"

@@ -60,9 +60,9 @@ from fhir.resources.R4B.resource import Resource
 from fhir.resources.R4B.supplydelivery import SupplyDelivery
 from pydantic import ValidationError
 
-from hitclaims.catalog import Catalog
-from hitclaims.loading import InputError, catalog_problems, validation_error
-from hitclaims.records import (
+from hitclaims.core.catalog import Catalog
+from hitclaims.core.errors import InputError
+from hitclaims.core.records import (
     Adjustment,
     ConcurrentTherapy,
     Dispense,
@@ -78,6 +78,7 @@ from hitclaims.records import (
     Supply,
     episode_problems,
 )
+from hitclaims.inputs.loading import catalog_problems, validation_error
 
 # --- systems ------------------------------------------------------------------------------------
 

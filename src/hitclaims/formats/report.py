@@ -15,7 +15,7 @@ from datetime import date
 
 from rich.text import Text
 
-from hitclaims.claim import Claim, LedgerRow, Result
+from hitclaims.core.claim import Claim, LedgerRow, Result
 
 _STATUS_STYLE = {"ready": "bold green", "held": "bold yellow", "refused": "bold red"}
 _DAY_MARK = {"billed": ("B", "green"), "held": ("H", "bold yellow"), "not_billable": ("-", "dim")}

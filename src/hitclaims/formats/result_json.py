@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hitclaims.claim import Result
+from hitclaims.core.claim import Result
 
 
 def render_json(result: Result) -> str:

@@ -14,9 +14,9 @@ from collections.abc import Sequence
 from datetime import date, datetime, time
 from typing import Literal
 
-from hitclaims.claim import Claim, ClaimLine
+from hitclaims.core.claim import Claim, ClaimLine
+from hitclaims.core.records import Address, Person
 from hitclaims.formats.x12 import Envelope, Segment, d8, interchange, number, rd8, seg, text
-from hitclaims.records import Address, Person
 
 VERSION = "005010X222A1"
 _PAT_RELATIONSHIP = {"spouse": "01", "child": "19", "other": "G8"}

@@ -16,10 +16,10 @@ from sqlalchemy import Select, select, update
 from sqlalchemy.orm import Session as DbSession
 from sqlalchemy.orm import selectinload
 
-from hitclaims.claim import Claim
+from hitclaims.core.claim import Claim
+from hitclaims.core.provider import Provider
 from hitclaims.formats.x12 import Envelope
 from hitclaims.formats.x12_837p import write_837
-from hitclaims.provider import Provider
 from hitclaims.store.models import ClaimEvent, ClaimRecord, Episode, Interchange
 from hitclaims.store.runs import release
 from hitclaims.store.users import audit, now

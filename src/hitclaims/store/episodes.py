@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session as DbSession
 
-from hitclaims.records import Episode
+from hitclaims.core.records import Episode
 from hitclaims.store.models import Episode as EpisodeRecord
 from hitclaims.store.models import EpisodeVersion, Patient
 from hitclaims.store.users import audit, now

@@ -10,9 +10,9 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session as DbSession
 
-from hitclaims.catalog import Catalog
-from hitclaims.loading import PolicyBook, parse_policy, policy_files, read_text
-from hitclaims.policy import PayerPolicy
+from hitclaims.core.catalog import Catalog
+from hitclaims.core.policy import PayerPolicy
+from hitclaims.inputs.loading import PolicyBook, parse_policy, policy_files, read_text
 from hitclaims.store.models import PolicyRecord
 from hitclaims.store.users import audit, now
 

@@ -23,10 +23,10 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session as DbSession
 from sqlalchemy.orm import sessionmaker
 
-from hitclaims.billing import Setup
-from hitclaims.claim import Claim
-from hitclaims.days import Period
-from hitclaims.engine import History, bill_episode
+from hitclaims.core.claim import Claim
+from hitclaims.core.days import Period
+from hitclaims.core.engine import History, bill_episode
+from hitclaims.services.billing import Setup
 from hitclaims.store.episodes import current_version, load
 from hitclaims.store.models import (
     BilledDay,

@@ -15,14 +15,14 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session as DbSession
 
-from hitclaims.claim import LedgerRow
-from hitclaims.days import Period
+from hitclaims.core.claim import LedgerRow
+from hitclaims.core.days import Period
+from hitclaims.services.workplace import Workplace
 from hitclaims.store import claims as claim_store
 from hitclaims.store.episodes import current_version, load
 from hitclaims.store.models import BilledDay, ClaimRecord
 from hitclaims.store.models import Episode as EpisodeRecord
 from hitclaims.store.runs import compute
-from hitclaims.store.workplace import Workplace
 
 KINDS = {
     "billed": "Billed",

@@ -31,13 +31,13 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from hitclaims import __version__
 from hitclaims.api import schemas as s
 from hitclaims.api.app import COOKIE, HttpProblemError, claim_837, import_document, launch_run, workplace
-from hitclaims.loading import InputError
+from hitclaims.core.errors import InputError
+from hitclaims.services.workplace import Workplace
 from hitclaims.store import claims as claim_store
 from hitclaims.store.episodes import current_version, load
 from hitclaims.store.models import BillingRun, ClaimRecord, EpisodeVersion, Interchange, User
 from hitclaims.store.models import Episode as EpisodeRecord
 from hitclaims.store.users import SESSION_HOURS, authenticate, close_session, open_session
-from hitclaims.store.workplace import Workplace
 from hitclaims.web import ledger_calendar, views
 from hitclaims.web.auth import (
     PageError,

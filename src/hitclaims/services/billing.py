@@ -11,13 +11,14 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from hitclaims.catalog import Catalog
-from hitclaims.claim import Claim, Result
-from hitclaims.days import Period
-from hitclaims.engine import bill_episode
-from hitclaims.loading import InputError, PolicyBook, is_fhir_bundle, parse_episode, read_text
-from hitclaims.provider import Provider
-from hitclaims.records import Episode
+from hitclaims.core.catalog import Catalog
+from hitclaims.core.claim import Claim, Result
+from hitclaims.core.days import Period
+from hitclaims.core.engine import bill_episode
+from hitclaims.core.errors import InputError
+from hitclaims.core.provider import Provider
+from hitclaims.core.records import Episode
+from hitclaims.inputs.loading import PolicyBook, is_fhir_bundle, parse_episode, read_text
 
 
 @dataclass(frozen=True)

@@ -12,18 +12,17 @@ from collections.abc import Callable, Container, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Literal
 
-from hitclaims.catalog import Catalog
-from hitclaims.days import Period
-from hitclaims.drugs import drug_parts
-from hitclaims.ndc import NdcError, normalise_ndc
-from hitclaims.nursing import NursingDay
-from hitclaims.policy import PayerPolicy
-from hitclaims.provider import Provider
-from hitclaims.records import ConcurrentTherapy, Episode, Order, ref
+from hitclaims.core.catalog import Catalog
+from hitclaims.core.days import Period
+from hitclaims.core.drugs import drug_parts
+from hitclaims.core.ndc import NdcError, normalise_ndc
+from hitclaims.core.nursing import NursingDay
+from hitclaims.core.policy import PayerPolicy
+from hitclaims.core.provider import Provider
+from hitclaims.core.records import ConcurrentTherapy, Episode, Order, ref
+from hitclaims.core.vocabulary import LineKind
 
-LineKind = Literal["per_diem", "drug", "nursing", "supply"]
 CENT = Decimal("0.01")
 HOME, SUITE = "12", "49"
 

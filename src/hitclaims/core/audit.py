@@ -12,17 +12,17 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from hitclaims.catalog import Catalog
-from hitclaims.coding import Line
-from hitclaims.days import Period, local_day
-from hitclaims.drugs import drug_parts
-from hitclaims.findings import Finding, FindingMaker
-from hitclaims.ndc import NdcError, normalise_ndc
-from hitclaims.nursing import NursingDay
-from hitclaims.per_diem import DayDecision, Ledger
-from hitclaims.policy import PayerPolicy
-from hitclaims.provider import Provider, npi_is_valid
-from hitclaims.records import Episode, Order, PriorAuthorization, normalise_rate, ref
+from hitclaims.core.catalog import Catalog
+from hitclaims.core.coding import Line
+from hitclaims.core.days import Period, local_day
+from hitclaims.core.drugs import drug_parts
+from hitclaims.core.findings import Finding, FindingMaker
+from hitclaims.core.ndc import NdcError, normalise_ndc
+from hitclaims.core.nursing import NursingDay
+from hitclaims.core.per_diem import DayDecision, Ledger
+from hitclaims.core.policy import PayerPolicy
+from hitclaims.core.provider import Provider, npi_is_valid
+from hitclaims.core.records import Episode, Order, PriorAuthorization, normalise_rate, ref
 
 # A telephone order is often written down a little after the nurse changed the pump.
 ADJUSTMENT_GRACE = timedelta(minutes=60)

@@ -1,20 +1,19 @@
 """Code catalogs: per-diem S-codes, drugs, modifiers and ICD-10-CM pain codes.
 
 The catalogs are versioned YAML data files with effective dates and a source line per entry; this
-module only types them and answers questions about them. Loading reads package files once; the
-engine receives the loaded `Catalog` and never opens a file itself.
+module only types them and answers questions about them. `inputs.catalog_files` reads the files
+once; the engine receives the loaded `Catalog` and never opens a file itself.
 """
 
 from __future__ import annotations
 
-import functools
 from datetime import date
 from decimal import Decimal
-from importlib import resources
 from typing import Annotated, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field
+
+from hitclaims.core.vocabulary import Holds, Severity
 
 
 class _Data(BaseModel):
@@ -83,36 +82,36 @@ class CodeRange(_Data):
 
 
 class Rule(_Data):
-    holds: Literal["day", "line", "claim", "refuse", "none"]
-    severity: Literal["error", "warning"]
+    holds: Holds
+    severity: Severity
     source: str
     summary: str
 
 
-class _RuleFile(_Data):
+class RuleFile(_Data):
     version: str
     rules: dict[str, Rule]
 
 
-class _PerDiemFile(_Data):
+class PerDiemFile(_Data):
     version: str
     source: str
     codes: list[PerDiemCode]
 
 
-class _DrugFile(_Data):
+class DrugFile(_Data):
     version: str
     source: str
     drugs: list[Drug]
 
 
-class _ModifierFile(_Data):
+class ModifierFile(_Data):
     version: str
     source: str
     modifiers: list[Modifier]
 
 
-class _DiagnosisFile(_Data):
+class DiagnosisFile(_Data):
     version: str
     source: str
     codes: list[DiagnosisCode]
@@ -133,32 +132,3 @@ class Catalog(_Data):
 
     def is_neoplasm(self, code: str) -> bool:
         return any(r.contains(code) for r in self.neoplasm_ranges)
-
-
-def _read(name: str) -> object:
-    text = resources.files("hitclaims.catalog").joinpath("data", name).read_text("utf-8")
-    return yaml.safe_load(text)
-
-
-@functools.cache
-def load_catalog() -> Catalog:
-    per_diem = _PerDiemFile.model_validate(_read("per_diem_codes.yaml"))
-    drugs = _DrugFile.model_validate(_read("drugs.yaml"))
-    modifiers = _ModifierFile.model_validate(_read("modifiers.yaml"))
-    dx = _DiagnosisFile.model_validate(_read("icd10_pain.yaml"))
-    rules = _RuleFile.model_validate(_read("rules.yaml"))
-    return Catalog(
-        per_diem={c.code: c for c in per_diem.codes},
-        drugs={d.key: d for d in drugs.drugs},
-        modifiers={m.code: m for m in modifiers.modifiers},
-        diagnoses={c.code: c for c in dx.codes},
-        neoplasm_ranges=dx.neoplasm_ranges,
-        rules=rules.rules,
-        versions={
-            "per_diem_codes": per_diem.version,
-            "drugs": drugs.version,
-            "modifiers": modifiers.version,
-            "icd10_pain": dx.version,
-            "rules": rules.version,
-        },
-    )

@@ -9,13 +9,13 @@ from importlib import resources
 
 from sqlalchemy import select
 
-from hitclaims.days import Period
-from hitclaims.loading import parse_episode
+from hitclaims.core.days import Period
+from hitclaims.inputs.loading import parse_episode
+from hitclaims.services.workplace import Workplace
 from hitclaims.store.episodes import import_episode
 from hitclaims.store.models import User
 from hitclaims.store.runs import execute_run, start_run
 from hitclaims.store.users import create_user, update_user
-from hitclaims.store.workplace import Workplace
 
 DEMO_ADMIN = "admin"
 

@@ -19,10 +19,11 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from hitclaims.catalog import Catalog
-from hitclaims.policy import PayerPolicy
-from hitclaims.provider import Provider
-from hitclaims.records import Episode, Problem, episode_problems
+from hitclaims.core.catalog import Catalog
+from hitclaims.core.errors import InputError
+from hitclaims.core.policy import PayerPolicy
+from hitclaims.core.provider import Provider
+from hitclaims.core.records import Episode, Problem, episode_problems
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -46,31 +47,6 @@ _PERSONAL = {
     "home_infusion_reason",
     "group_number",
 }
-
-
-class InputError(Exception):
-    """Unusable input: the file, the record and the field, and what is wrong, in words."""
-
-    def __init__(self, file: str, record: str | None, field: str | None, problem: str, more: int = 0):
-        self.file, self.record, self.field, self.problem, self.more = (
-            file,
-            record,
-            field,
-            problem,
-            more,
-        )
-        super().__init__(str(self))
-
-    def __str__(self) -> str:
-        where = [self.file]
-        if self.record:
-            where.append(f"record {self.record}")
-        if self.field:
-            where.append(f"field '{self.field}'")
-        text = ": ".join(where) + f": {self.problem}"
-        if self.more:
-            text += f" (and {self.more} more problem{'s' if self.more > 1 else ''} in this file)"
-        return text
 
 
 def _is_union_tag(part: object) -> bool:

@@ -4,14 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Literal
 
-from hitclaims.catalog import Rule
-from hitclaims.policy import PayerPolicy
-
-Severity = Literal["error", "warning"]
-Holds = Literal["day", "line", "claim", "refuse", "none"]
-_SEVERITY_RANK = {"error": 0, "warning": 1}
+from hitclaims.core.catalog import Rule
+from hitclaims.core.policy import PayerPolicy
+from hitclaims.core.vocabulary import SEVERITY_RANK, Holds, Severity
 
 
 @dataclass(frozen=True)
@@ -27,7 +23,7 @@ class Finding:
 
     def sort_key(self) -> tuple[int, str, str, str, str]:
         return (
-            _SEVERITY_RANK[self.severity],
+            SEVERITY_RANK[self.severity],
             self.date.isoformat() if self.date else "",
             self.rule,
             self.record,

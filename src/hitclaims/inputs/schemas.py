@@ -6,8 +6,8 @@ import json
 
 from pydantic import BaseModel
 
-from hitclaims.claim import Result
-from hitclaims.records import Episode
+from hitclaims.core.claim import Result
+from hitclaims.core.records import Episode
 
 DOCUMENTS: dict[str, type[BaseModel]] = {"episode": Episode, "result": Result}
 

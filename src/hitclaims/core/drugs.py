@@ -9,9 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 
-from hitclaims.catalog import Drug
-from hitclaims.policy import PayerPolicy
-from hitclaims.records import Dispense
+from hitclaims.core.catalog import Drug
+from hitclaims.core.policy import PayerPolicy
+from hitclaims.core.records import Dispense
 
 _TO_MCG = {"g": Decimal(1_000_000), "mg": Decimal(1000), "mcg": Decimal(1)}
 

@@ -15,8 +15,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from hitclaims.policy import NursingPolicy
-from hitclaims.records import NursingVisit, ref
+from hitclaims.core.policy import NursingPolicy
+from hitclaims.core.records import NursingVisit, ref
 
 BASE_MINUTES = 120
 

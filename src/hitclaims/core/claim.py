@@ -14,17 +14,21 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from hitclaims import __version__
-from hitclaims.coding import Line, LineKind, line_order
-from hitclaims.days import Period
-from hitclaims.findings import Finding
-from hitclaims.per_diem import Ledger
-from hitclaims.policy import PayerPolicy
-from hitclaims.provider import Contact, Provider
-from hitclaims.records import Address, Episode, Patient, Person, Prescriber
-
-MAX_LINES = 50  # 837P loop 2400 repeats at most 50 times per claim
-MAX_POINTERS = 4
-Status = Literal["ready", "held", "refused"]
+from hitclaims.core.coding import Line, line_order
+from hitclaims.core.days import Period
+from hitclaims.core.findings import Finding
+from hitclaims.core.per_diem import Ledger
+from hitclaims.core.policy import PayerPolicy
+from hitclaims.core.provider import Contact, Provider
+from hitclaims.core.records import Address, Episode, Patient, Person, Prescriber
+from hitclaims.core.vocabulary import (
+    MAX_LINES_PER_CLAIM,
+    MAX_POINTERS,
+    DayStatus,
+    EngineStatus,
+    FrequencyCode,
+    LineKind,
+)
 
 
 class Out(BaseModel):
@@ -73,7 +77,7 @@ class FindingOut(Out):
 class LedgerRow(Out):
     date: date
     billed: bool
-    status: Literal["billed", "held", "not_billable"]
+    status: DayStatus
     code: str | None
     units: int
     held_by: list[str] = []
@@ -114,11 +118,11 @@ class Claim(Out):
     claim_id: str
     part: int = 1
     parts: int = 1
-    frequency_code: Literal["1", "7", "8"] = "1"
+    frequency_code: FrequencyCode = "1"
     original_claim_id: str | None = None
     episode_id: str
     payer_id: str
-    status: Status
+    status: EngineStatus
     period: PeriodOut
     as_of: date
     total_charge: Decimal
@@ -140,7 +144,7 @@ class Result(Out):
     claims: list[Claim]
 
 
-def claim_status(findings: Sequence[Finding], per_diem_billable: int, per_diem_billed: int) -> Status:
+def claim_status(findings: Sequence[Finding], per_diem_billable: int, per_diem_billed: int) -> EngineStatus:
     if any(f.holds == "refuse" for f in findings):
         return "refused"
     if any(f.holds == "claim" for f in findings):
@@ -155,7 +159,7 @@ def _ledger_rows(ledger: Ledger, held: dict[date, list[str]]) -> list[LedgerRow]
     for day in ledger.days:
         rules = held.get(day.date, [])
         if not day.billable:
-            status: Literal["billed", "held", "not_billable"] = "not_billable"
+            status: DayStatus = "not_billable"
         elif rules:
             status = "held"
         else:
@@ -223,7 +227,9 @@ def assemble(
     billed = sum(1 for d in ledger.billable_days if d.date not in held)
     status = claim_status(ordered_findings, billable, billed)
     pointers = list(range(1, min(len(episode.diagnoses), MAX_POINTERS) + 1))
-    chunks = [ordered[i : i + MAX_LINES] for i in range(0, len(ordered), MAX_LINES)] or [[]]
+    chunks = [ordered[i : i + MAX_LINES_PER_CLAIM] for i in range(0, len(ordered), MAX_LINES_PER_CLAIM)] or [
+        []
+    ]
     base_id = f"{episode.episode_id}-{period.label()}"
     # Every part carries the whole ledger and all findings: each claim must stand on its own
     # in front of a reviewer, and a claim-level hold holds every part.

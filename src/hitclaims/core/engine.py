@@ -11,10 +11,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
-from hitclaims import audit
-from hitclaims.catalog import Catalog
-from hitclaims.claim import Claim, assemble
-from hitclaims.coding import (
+from hitclaims.core import audit
+from hitclaims.core.catalog import Catalog
+from hitclaims.core.claim import Claim, assemble
+from hitclaims.core.coding import (
     BilledDay,
     drug_lines,
     line_order,
@@ -23,13 +23,13 @@ from hitclaims.coding import (
     supply_lines,
     with_item_keys,
 )
-from hitclaims.days import Period
-from hitclaims.findings import Finding, FindingMaker
-from hitclaims.nursing import plan_days
-from hitclaims.per_diem import decide_days
-from hitclaims.policy import PayerPolicy
-from hitclaims.provider import Provider
-from hitclaims.records import Episode
+from hitclaims.core.days import Period
+from hitclaims.core.findings import Finding, FindingMaker
+from hitclaims.core.nursing import plan_days
+from hitclaims.core.per_diem import decide_days
+from hitclaims.core.policy import PayerPolicy
+from hitclaims.core.provider import Provider
+from hitclaims.core.records import Episode
 
 
 @dataclass(frozen=True)

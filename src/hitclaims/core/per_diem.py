@@ -13,14 +13,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from typing import Literal
 from zoneinfo import ZoneInfo
 
-from hitclaims.days import Period, day_bounds, each_day, last_local_day, local_day, midnight, show
-from hitclaims.policy import PayerPolicy
-from hitclaims.records import Episode, Hold, Order, PumpEvent
+from hitclaims.core.days import Period, day_bounds, each_day, last_local_day, local_day, midnight, show
+from hitclaims.core.policy import PayerPolicy
+from hitclaims.core.records import Episode, Hold, Order, PumpEvent
+from hitclaims.core.vocabulary import RunKind
 
-RunKind = Literal["continuous", "intermittent"]
 HOURS_CONTINUOUS = 24
 PERIOD_END = "the end of the billing period (no stop event)"
 

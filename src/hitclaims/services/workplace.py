@@ -18,10 +18,11 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session as DbSession
 from sqlalchemy.orm import sessionmaker
 
-from hitclaims.billing import Setup
-from hitclaims.catalog import Catalog, load_catalog
-from hitclaims.loading import bundled_policy_folders, bundled_provider_file, load_provider
-from hitclaims.provider import Provider
+from hitclaims.core.catalog import Catalog
+from hitclaims.core.provider import Provider
+from hitclaims.inputs.catalog_files import load_catalog
+from hitclaims.inputs.loading import bundled_policy_folders, bundled_provider_file, load_provider
+from hitclaims.services.billing import Setup
 from hitclaims.store.db import make_engine, migrate, session_factory
 from hitclaims.store.models import PolicyRecord
 from hitclaims.store.policies import policy_book, sync_policies

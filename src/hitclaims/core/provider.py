@@ -11,7 +11,7 @@ from pydantic import (
     field_validator,
 )
 
-from hitclaims.records import Address, Money
+from hitclaims.core.records import Address, Money
 
 
 def npi_is_valid(npi: str) -> bool:

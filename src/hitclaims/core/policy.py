@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
-from hitclaims.records import Money, _no_float
+from hitclaims.core.records import Money, _no_float
 
 Factor = Annotated[Decimal, BeforeValidator(_no_float), Field(allow_inf_nan=False, ge=0, le=1)]
 Severity = Literal["error", "warning"]

@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from hitclaims.claim import Result
+from hitclaims.core.claim import Result
+from hitclaims.core.provider import Provider
 from hitclaims.formats.report import render_text
 from hitclaims.formats.result_json import render_json
 from hitclaims.formats.x12_837p import default_envelope, write_837
-from hitclaims.provider import Provider
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,59 @@
+"""The words hitclaims uses, each defined once: every module imports them from here.
+
+A new status, outcome, role or limit is added here and nowhere else, so that the engine, the
+store, the API, the web page and the formats can never spell one word two ways.
+"""
+
+from __future__ import annotations
+
+from typing import Final, Literal, get_args
+
+# --- the claim ------------------------------------------------------------------------------------
+# What the engine decides about a new claim.
+EngineStatus = Literal["ready", "held", "refused"]
+# Where a stored claim is in its life: the engine's three, then what the biller and payer did.
+ClaimStatus = Literal["ready", "held", "refused", "submitted", "paid", "denied", "void"]
+CLAIM_STATUSES: Final[tuple[ClaimStatus, ...]] = get_args(ClaimStatus)
+# A sent claim is at the payer: changing it takes a replacement (frequency 7) or a void (8).
+SENT_STATUSES: Final[tuple[ClaimStatus, ...]] = ("submitted", "paid", "denied")
+UNSENT_STATUSES: Final[tuple[ClaimStatus, ...]] = ("ready", "held", "refused")
+# Statuses whose 837 may be handed out: a ready claim, or one as it was sent.
+SENDABLE_STATUSES: Final[tuple[ClaimStatus, ...]] = ("ready", "submitted", "paid", "denied")
+# CLM05-3, the claim frequency type code: original, replacement of a prior claim, void.
+FrequencyCode = Literal["1", "7", "8"]
+ORIGINAL: Final[FrequencyCode] = "1"
+REPLACEMENT: Final[FrequencyCode] = "7"
+VOID: Final[FrequencyCode] = "8"
+
+# --- the day ledger -------------------------------------------------------------------------------
+DayStatus = Literal["billed", "held", "not_billable"]
+
+# --- findings -------------------------------------------------------------------------------------
+Severity = Literal["error", "warning"]
+SEVERITY_RANK: Final[dict[Severity, int]] = {"error": 0, "warning": 1}
+# What an error finding holds: one day, one record's lines, the whole claim, or refuses it.
+Holds = Literal["day", "line", "claim", "refuse", "none"]
+# How the worklist groups held work.
+WorkKind = Literal["claim", "day", "line"]
+
+# --- lines ----------------------------------------------------------------------------------------
+LineKind = Literal["per_diem", "drug", "nursing", "supply"]
+RunKind = Literal["continuous", "intermittent"]
+
+# --- billing runs ---------------------------------------------------------------------------------
+RunStatus = Literal["running", "done", "failed"]
+# What billing one episode for a period did to its claims.
+RunOutcome = Literal["created", "unchanged", "superseded", "replaced", "failed"]
+RUN_OUTCOMES: Final[tuple[RunOutcome, ...]] = get_args(RunOutcome)
+
+# --- people ---------------------------------------------------------------------------------------
+Role = Literal["admin", "biller", "viewer"]
+ROLES: Final[tuple[Role, ...]] = get_args(Role)
+CHANGING_ROLES: Final[tuple[Role, ...]] = ("admin", "biller")
+
+# --- X12 837P limits (005010X222A1) ---------------------------------------------------------------
+MAX_LINES_PER_CLAIM: Final = 50  # loop 2400 repeats at most 50 times per claim
+MAX_DIAGNOSES: Final = 12  # HI: ABK plus eleven ABF
+MAX_POINTERS: Final = 4  # SV107: four diagnosis pointers a line
+MAX_MODIFIERS: Final = 4  # SV101-3..6
+CLAIM_ID_LENGTH: Final = 38  # CLM01, the patient control number
