@@ -434,3 +434,98 @@ def test_auth_units_go_to_the_authorization_that_ends_first_so_no_authorized_day
         ("2025-03-05", "2025-03-09", "PA-B"),
         ("2025-03-10", "2025-03-14", "PA-A"),
     ]
+
+
+# --- prior authorization: one pool of units per authorization (DOMAIN §9) ---------------------
+
+
+def _two_modes(switch: str, first: str = "intermittent") -> Any:
+    """No pump log: one order's mode up to the day before `switch`, the other's from it."""
+    second = "continuous" if first == "intermittent" else "intermittent"
+    day_before = date.fromisoformat(switch).toordinal() - 1
+    orders = [
+        _order(end=date.fromordinal(day_before).isoformat(), mode=first),
+        _order(id="O-2", start=switch, mode=second),
+    ]
+    return {"pump_events": [], "orders": orders}
+
+
+def test_auth_units_are_one_pool_shared_by_every_code_it_lists() -> None:
+    auth = _auth(units=10, codes=["S9326", "S9327"])
+    ep = episode(coverage=dict(BASE["coverage"], prior_authorization=auth), **_two_modes("2025-03-08"))
+    claim = bill(ep, policy(prior_authorization_required=True))
+    assert per_diem(claim) == [
+        ("S9327", [], "2025-03-03", "2025-03-07", 5),
+        ("S9326", [], "2025-03-08", "2025-03-12", 5),
+    ]
+    held = [h.date.isoformat() for h in claim.held_days if h.rule == "auth.units_exceeded"]
+    assert held == [f"2025-03-{d}" for d in range(13, 32)]
+
+
+def test_auth_units_exceeded_holds_the_latest_days_whatever_their_code() -> None:
+    auth = _auth(units=15, codes=["S9326", "S9327"])
+    ep = episode(
+        coverage=dict(BASE["coverage"], prior_authorization=auth),
+        **_two_modes("2025-03-21", first="continuous"),
+    )
+    claim = bill(ep, policy(prior_authorization_required=True))
+    assert per_diem(claim) == [("S9326", [], "2025-03-03", "2025-03-17", 15)]
+    assert [h.date.isoformat() for h in claim.held_days] == [f"2025-03-{d}" for d in range(18, 32)]
+    message = next(f.message for f in claim.findings if f.rule == "auth.units_exceeded")
+    assert "15 S9326/S9327 unit(s) prior authorization PA-1" in message
+
+
+def test_auth_units_pool_is_not_used_by_days_held_for_documentation() -> None:
+    kept = [n for n in BASE["progress_notes"] if n["date"] not in ("2025-03-04", "2025-03-09")]
+    auth = _auth(units=27, codes=["S9326", "S9327"])
+    ep = episode(
+        coverage=dict(BASE["coverage"], prior_authorization=auth),
+        progress_notes=kept,
+        **_two_modes("2025-03-08"),
+    )
+    claim = bill(ep, policy(prior_authorization_required=True))
+    assert [(h.date.isoformat(), h.rule) for h in claim.held_days] == [
+        ("2025-03-04", "note.missing"),
+        ("2025-03-09", "note.missing"),
+    ]
+
+
+def test_span_lines_split_where_the_authorization_changes() -> None:
+    auths = [_auth(end="2025-03-15", codes=["S9326", "S9327"]), _auth(number="PA-2", start="2025-03-16")]
+    for line_format in ("span", "calendar_month"):
+        claim = bill(_covered(auths), policy(prior_authorization_required=True, line_format=line_format))
+        assert [(ln[2], ln[3], ln[4]) for ln in per_diem(claim)] == [
+            ("2025-03-03", "2025-03-15", 13),
+            ("2025-03-16", "2025-03-31", 16),
+        ]
+        assert [ln.authorization for ln in lines_of(claim, "per_diem")] == ["PA-1", "PA-2"]
+
+
+# --- the Medicare refusal names the episode's own drugs (DOMAIN §9) ---------------------------
+
+
+def _medicare_message(ep: Any) -> str:
+    claim = bill(ep, policy(payer_kind="medicare", claim_filing_indicator="MB"))
+    return next(f.message for f in claim.findings if f.rule == "payer.no_s_codes")
+
+
+def test_payer_no_s_codes_names_the_episodes_own_drug_j_codes() -> None:
+    assert "with the drug's J-code (J2270) and KX, GA or GZ" in _medicare_message(episode())
+    order = _order(drug=["hydromorphone", "bupivacaine"])
+    assert "the drugs' J-codes (J0665, J1170)" in _medicare_message(episode(orders=[order]))
+
+
+def test_payer_no_s_codes_names_j7799_only_for_a_drug_without_a_code() -> None:
+    assert "J7799" not in _medicare_message(episode())
+    ketamine = dispense("ketamine", "500")
+    assert "the drugs' J-codes (J2270, J7799)" in _medicare_message(episode(dispenses=[ketamine]))
+
+
+# --- timely filing ----------------------------------------------------------------------------
+
+
+def test_timely_filing_near_counts_exact_days_not_rounded_ones() -> None:
+    # 80 % of 33 days is 26.4: day 26 is still short of it, day 27 is past it.
+    pol = policy(timely_filing_days=33)
+    assert "timely_filing.near" not in rules(bill(pol=pol, as_of=date(2025, 4, 26)))
+    assert "timely_filing.near" in rules(bill(pol=pol, as_of=date(2025, 4, 27)), "warning")

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
+from pathlib import Path
+from typing import get_args
 
 import pytest
 
+import hitclaims.core
+from hitclaims.core.errors import UnusableInputError
+from hitclaims.core.policy import catalog_problems
+from hitclaims.core.vocabulary import ModifierUse
 from hitclaims.inputs.catalog_files import load_catalog
 from hitclaims.inputs.loading import bundled_policy_folders, load_policies
 
@@ -102,5 +109,60 @@ def test_medicare_ffs_never_takes_s_codes() -> None:
 
 
 def test_a_policy_is_chosen_by_its_effective_dates() -> None:
-    with pytest.raises(LookupError, match="in force on 2023-06-01"):
+    with pytest.raises(UnusableInputError, match="in force on 2023-06-01"):
         BOOK.for_payer("nhia-commercial-access", date(2023, 6, 1))
+
+
+# --- the catalog drives the engine ------------------------------------------------------------
+
+CORE = Path(hitclaims.core.__file__).resolve().parent
+_CODE_LITERAL = re.compile(r"S93\d\d")
+
+
+def _modifier_literal(codes: set[str]) -> re.Pattern[str]:
+    return re.compile("[\"'](" + "|".join(sorted(codes)) + ")[\"']")
+
+
+def test_no_per_diem_code_or_modifier_literal_remains_in_the_engine() -> None:
+    # Medicare's KX, GA and GZ are named in the rule table's refusal sentence, not in code.
+    modifier = _modifier_literal(set(CATALOG.modifiers) | {"KX", "GA", "GZ"})
+    found = [
+        f"{path.name}:{n}: {line.strip()}"
+        for path in sorted(CORE.glob("*.py"))
+        for n, line in enumerate(path.read_text().splitlines(), start=1)
+        if _CODE_LITERAL.search(line) or modifier.search(line)
+    ]
+    assert found == []
+
+
+def test_the_engine_reads_no_file_clock_or_environment() -> None:
+    forbidden = re.compile(
+        r"date\.today|datetime\.now|datetime\.utcnow|time\.time|os\.environ|getenv|open\(|read_text"
+    )
+    found = [
+        f"{path.name}:{n}: {line.strip()}"
+        for path in sorted(CORE.glob("*.py"))
+        for n, line in enumerate(path.read_text().splitlines(), start=1)
+        if forbidden.search(line)
+    ]
+    assert found == []
+
+
+def test_every_modifier_use_names_one_modifier_of_the_catalog() -> None:
+    uses = get_args(ModifierUse)
+    assert sorted(CATALOG.modifier(use) for use in uses) == sorted(CATALOG.modifiers)
+
+
+def test_every_drug_without_a_specific_code_names_its_medicare_code() -> None:
+    for drug in CATALOG.drugs.values():
+        assert (drug.medicare_hcpcs is not None) == drug.unclassified, drug.key
+
+
+def test_a_policy_may_only_name_a_per_diem_modifier_of_the_catalog() -> None:
+    for payer, versions in BOOK.policies.items():
+        for _, pol in versions:
+            assert catalog_problems(pol, CATALOG) == [], payer
+    pol = BOOK.for_payer("blue-nc-elapsed-24h", date(2025, 3, 1))
+    for wrong in ("JW", "XX"):
+        (problem,) = catalog_problems(pol.model_copy(update={"concurrent_extra_modifier": wrong}), CATALOG)
+        assert problem.field == "concurrent_extra_modifier"

@@ -10,11 +10,24 @@ import pytest
 
 from hitclaims.core.days import Period
 from hitclaims.core.drugs import hcpcs_units
+from hitclaims.core.engine import bill_episode
 from hitclaims.core.ndc import NdcError, normalise_ndc
 from hitclaims.core.nursing import extra_hours
 from hitclaims.inputs.catalog_files import load_catalog
 
-from .builders import bill, dispense, episode, lines_of, notes, per_diem, policy, rules
+from .builders import (
+    AS_OF,
+    MARCH,
+    PROVIDER,
+    bill,
+    dispense,
+    episode,
+    lines_of,
+    notes,
+    per_diem,
+    policy,
+    rules,
+)
 
 HOLD = {"start": "2025-03-10T08:00:00-05:00", "end": "2025-03-12T16:00:00-05:00", "reason": "inpatient"}
 
@@ -397,3 +410,39 @@ def test_drug_lines_of_an_infusion_suite_therapy_carry_pos_49_and_nursing_stays_
         "drug": "49",
         "nursing": "12",
     }
+
+
+def test_the_99601_goes_on_the_days_first_documented_visit() -> None:
+    later = _visit("2025-03-17", 60, "15:00", id="V-1")
+    earlier = _visit("2025-03-17", 30, "08:00", id="V-2")
+    undocumented = _visit("2025-03-17", 30, "07:00", id="V-3", note=None)
+    claim = bill(episode(nursing_visits=[later, undocumented, earlier]))
+    assert [(ln.code, ln.record) for ln in lines_of(claim, "nursing")] == [("99601", "nursing visit V-2")]
+
+
+# --- the modifiers come from the catalog ------------------------------------------------------
+
+
+def test_modifiers_come_from_the_modifier_catalog_by_use() -> None:
+    renamed = {"SH": "X2", "SS": "X9", "JZ": "X0"}
+    modifiers = {
+        renamed.get(code, code): entry.model_copy(update={"code": renamed.get(code, code)})
+        for code, entry in CATALOG.modifiers.items()
+    }
+    catalog = CATALOG.model_copy(update={"modifiers": modifiers})
+    therapy = {
+        "category": "pain_management",
+        "device": "external_pump",
+        "route": "IV",
+        "site": "infusion_suite",
+    }
+    ep = episode(
+        therapy=therapy,
+        concurrent_therapies=[_concurrent("S9500", "220.00")],
+        dispenses=[
+            dispense("ziconotide", "100", amount_unit="mcg", administered_amount="100", single_dose=True)
+        ],
+    )
+    (claim,) = bill_episode(ep, policy(waste_modifiers=True), catalog, PROVIDER, MARCH, AS_OF)
+    assert ("S9326", ["X2", "X9"], "2025-03-05", "2025-03-12", 8) in per_diem(claim)
+    assert lines_of(claim, "drug")[0].modifiers == ["X0"]

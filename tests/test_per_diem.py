@@ -5,9 +5,27 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from hitclaims.core.days import Period
+import pytest
 
-from .builders import bill, billed_dates, days, episode, ledger_row, notes, per_diem, policy, rules
+from hitclaims.core.days import Period
+from hitclaims.core.engine import bill_episode
+from hitclaims.core.errors import InputError
+
+from .builders import (
+    AS_OF,
+    CATALOG,
+    MARCH,
+    PROVIDER,
+    bill,
+    billed_dates,
+    days,
+    episode,
+    ledger_row,
+    notes,
+    per_diem,
+    policy,
+    rules,
+)
 
 
 def ev(at: str, kind: str, rate: str | None = None) -> dict[str, Any]:
@@ -376,3 +394,89 @@ def test_elapsed_24h_says_a_run_still_running_at_the_period_end_is_not_yet_a_who
     row = ledger_row(claim, "2025-03-31")
     assert row.status == "not_billable"
     assert "still running at the end of the billing period" in row.reasons[-1]
+
+
+def test_elapsed_24h_a_short_run_on_a_day_a_continuous_run_touches_adds_no_unit() -> None:
+    # 30 hours (one unit, dated to 03-10), then a one-hour run late on 03-11: 03-11 is touched by
+    # the continuous run, so the short run adds nothing; before the fix it billed a second S9326.
+    events = [
+        ev("2025-03-10T10:00:00-05:00", "start", "5 mL/h"),
+        ev("2025-03-11T16:00:00-05:00", "stop"),
+        ev("2025-03-11T20:00:00-05:00", "start", "5 mL/h"),
+        ev("2025-03-11T21:00:00-05:00", "stop"),
+        ev("2025-03-13T08:00:00-05:00", "start", "5 mL/h"),
+        ev("2025-03-13T09:00:00-05:00", "stop"),
+    ]
+    ep = episode(
+        pump_events=events, orders=[_order(start="2025-03-10")], discontinued_at="2025-03-13T12:00:00-05:00"
+    )
+    claim = bill(ep, policy(billable_day="elapsed_24h"))
+    assert per_diem(claim) == [
+        ("S9326", [], "2025-03-10", "2025-03-10", 1),
+        ("S9327", [], "2025-03-13", "2025-03-13", 1),
+    ]
+    assert "a run under 24 hours on such a day adds none" in ledger_row(claim, "2025-03-11").reasons[-1]
+
+
+def test_a_hold_within_one_day_is_both_its_admission_and_its_discharge_day() -> None:
+    hold = {"start": "2025-03-10T08:00:00-05:00", "end": "2025-03-10T16:00:00-05:00", "reason": "other"}
+    ep = episode(holds=[hold])
+    assert ledger_row(bill(ep), "2025-03-10").status == "billed"
+    assert ledger_row(bill(ep, policy(bill_admission_day=False)), "2025-03-10").status == "not_billable"
+    assert ledger_row(bill(ep, policy(bill_discharge_day=False)), "2025-03-10").status == "not_billable"
+
+
+def test_a_day_billed_only_for_a_nursing_visit_is_s9327_even_when_a_run_touched_its_hold_part() -> None:
+    # The pump ran in hospital until the morning of the discharge day; at home that afternoon the
+    # nurse gave the infusion. The day is billed for the visit alone, so it is intermittent.
+    events = [ev("2025-03-03T10:00:00-06:00", "start", "2 mL/h"), ev("2025-03-10T10:00:00-05:00", "stop")]
+    hold = {"start": "2025-03-08T09:00:00-06:00", "end": "2025-03-10T12:00:00-05:00", "reason": "inpatient"}
+    visit = {
+        "date": "2025-03-10",
+        "start": "2025-03-10T14:00:00-05:00",
+        "end": "2025-03-10T15:00:00-05:00",
+        "credential": "RN",
+        "note": "Infusion given.",
+    }
+    ep = episode(pump_events=events, holds=[hold], nursing_visits=[visit])
+    row = ledger_row(bill(ep, policy(billable_day="infusion")), "2025-03-10")
+    assert (row.status, row.code) == ("billed", "S9327")
+    assert "no pump run at home on this day" in row.reasons[-1]
+
+
+# --- the codes come from the catalog ----------------------------------------------------------
+
+
+def _catalog_with(old: str, **changes: Any) -> Any:
+    entry = CATALOG.per_diem[old].model_copy(update=changes)
+    per_diem = {k: v for k, v in CATALOG.per_diem.items() if k != old} | {entry.code: entry}
+    return CATALOG.model_copy(update={"per_diem": per_diem})
+
+
+def test_per_diem_codes_come_from_the_catalog_by_therapy_and_kind() -> None:
+    catalog = _catalog_with("S9326", code="S9399")
+    (claim,) = bill_episode(episode(), policy(), catalog, PROVIDER, MARCH, AS_OF)
+    assert per_diem(claim) == [("S9399", [], "2025-03-03", "2025-03-31", 29)]
+
+
+def test_excludes_keep_the_non_specific_code_apart_from_the_specific_ones_on_one_claim() -> None:
+    # Intermittent days, then continuous ones: a specific payer bills both S9327 and S9326, a
+    # non-specific payer only S9325, and no claim carries codes the catalog's excludes forbid.
+    orders = [
+        _order(end="2025-03-09", mode="intermittent"),
+        _order(start="2025-03-10", order_id="O-2"),
+    ]
+    ep = episode(pump_events=[], orders=orders)
+    specific = {ln[0] for ln in per_diem(bill(ep))}
+    nonspecific = {ln[0] for ln in per_diem(bill(ep, policy(pain_code="nonspecific")))}
+    assert (specific, nonspecific) == ({"S9326", "S9327"}, {"S9325"})
+    assert CATALOG.exclusions(specific) == CATALOG.exclusions(nonspecific) == []
+    assert CATALOG.exclusions(specific | nonspecific)
+
+
+def test_a_catalog_whose_codes_for_one_claim_exclude_each_other_is_unusable() -> None:
+    catalog = _catalog_with("S9326", excludes=["S9325", "S9327"])
+    with pytest.raises(InputError) as refused:
+        bill_episode(episode(), policy(), catalog, PROVIDER, MARCH, AS_OF)
+    assert (refused.value.file, refused.value.field) == ("per_diem_codes.yaml", "excludes")
+    assert "S9326 excludes S9327" in str(refused.value)

@@ -15,14 +15,14 @@ from decimal import Decimal
 from hitclaims.core.catalog import Catalog
 from hitclaims.core.coding import Line
 from hitclaims.core.days import Period, local_day
-from hitclaims.core.drugs import drug_parts
+from hitclaims.core.drugs import WasteModifiers, drug_parts
 from hitclaims.core.findings import Finding, FindingMaker
 from hitclaims.core.ndc import NdcError, normalise_ndc
-from hitclaims.core.nursing import NursingDay
+from hitclaims.core.nursing import NursingCut, NursingDay
 from hitclaims.core.per_diem import DayDecision, Ledger
 from hitclaims.core.policy import PayerPolicy
 from hitclaims.core.provider import Provider, npi_is_valid
-from hitclaims.core.records import Episode, Order, PriorAuthorization, normalise_rate, ref
+from hitclaims.core.records import Episode, Order, normalise_rate, ref
 
 # A telephone order is often written down a little after the nurse changed the pump.
 ADJUSTMENT_GRACE = timedelta(minutes=60)
@@ -34,14 +34,6 @@ _OUTCOME_WORDS = (
     "ineffective",
     "not tolerated",
     "contraindicated",
-)
-
-MEDICARE_ROUTE = (
-    "Medicare fee-for-service never pays S-codes. Bill the Medicare route instead: the external"
-    " pump (E0779/E0780/E0781) and supplies (A4221/A4222/K0552) to the DME MAC with the drug's"
-    " J-code (J7799 when unclassified) and KX, GA or GZ on every line (morphine is covered for"
-    " intractable cancer pain under LCD L33794), and G0068 home infusion therapy services per"
-    " infusion drug administration calendar day (42 CFR 414.1550)."
 )
 
 
@@ -67,8 +59,26 @@ Check = Callable[[Context], Iterable[Finding]]
 
 
 def payer_no_s_codes(ctx: Context) -> Iterable[Finding]:
-    if not ctx.policy.takes_s_codes:
-        yield ctx.make("payer.no_s_codes", "coverage", MEDICARE_ROUTE)
+    """Refused, naming the Medicare route with the episode's own drug codes (DOMAIN §2, §9)."""
+    if ctx.policy.takes_s_codes:
+        return
+    rule = ctx.catalog.rules["payer.no_s_codes"]
+    codes = _medicare_drug_codes(ctx)
+    if not codes:
+        drug_codes = "the drug's J-code (no drug is on record yet)"
+    elif len(codes) == 1:
+        drug_codes = f"the drug's J-code ({codes[0]})"
+    else:
+        drug_codes = f"the drugs' J-codes ({', '.join(codes)})"
+    message = (rule.message or rule.summary).format(drug_codes=drug_codes)
+    yield ctx.make("payer.no_s_codes", "coverage", message)
+
+
+def _medicare_drug_codes(ctx: Context) -> list[str]:
+    """The J-codes of every drug the orders or dispenses name, as a DME MAC claim bills them."""
+    keys = {k for o in ctx.episode.orders for k in o.drugs} | {d.drug for d in ctx.episode.dispenses}
+    drugs = [ctx.catalog.drugs[k] for k in keys if k in ctx.catalog.drugs]
+    return sorted({d.medicare_hcpcs or d.hcpcs for d in drugs})
 
 
 # --- orders -----------------------------------------------------------------------------------
@@ -126,7 +136,7 @@ def history_missing(ctx: Context) -> Iterable[Finding]:
 
 def necessity_missing(ctx: Context) -> Iterable[Finding]:
     need = ctx.episode.medical_necessity
-    continuous_billed = any(d.code == "S9326" for d in ctx.billable)
+    continuous_billed = any(d.kind == "continuous" for d in ctx.billable)
     gaps: list[str] = []
     if need is None:
         gaps.append("no medical necessity is documented")
@@ -291,10 +301,11 @@ def bundled_item(ctx: Context) -> Iterable[Finding]:
 
 
 def drug_amounts(ctx: Context) -> Iterable[Finding]:
+    waste = WasteModifiers.of(ctx.catalog)
     for dispense in ctx.episode.dispenses:
         if dispense.date not in ctx.period:
             continue
-        parts = drug_parts(dispense, ctx.catalog.drug(dispense.drug), ctx.policy)
+        parts = drug_parts(dispense, ctx.catalog.drug(dispense.drug), ctx.policy, waste)
         record = ref(dispense)
         if parts is None:
             yield ctx.make(
@@ -337,6 +348,17 @@ def nursing_notes(ctx: Context) -> Iterable[Finding]:
             )
 
 
+def nursing_cap(ctx: Context, cuts: Iterable[NursingCut]) -> Iterable[Finding]:
+    """Additional nursing hours a daily or weekly cap took off (a warning by default)."""
+    for cut in cuts:
+        yield ctx.make(
+            "nursing.cap",
+            "nursing_visits",
+            f"{cut.units} additional nursing hour(s) on {cut.day} cut ({cut.cap}).",
+            cut.day,
+        )
+
+
 def nursing_times(ctx: Context, plan: Sequence[NursingDay]) -> Iterable[Finding]:
     """99602 needs the visits' start and stop times (BCBSM): without them the 99602 is held."""
     if not ctx.policy.nursing.billed_by_provider:
@@ -351,77 +373,6 @@ def nursing_times(ctx: Context, plan: Sequence[NursingDay]) -> Iterable[Finding]
                 day.day,
                 target=day.target,
             )
-
-
-# --- prior authorization ----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class AuthOutcome:
-    findings: list[Finding]
-    day_auth: dict[date, str]
-
-
-def authorize_days(ctx: Context, days: Sequence[DayDecision], used_before: dict[str, int]) -> AuthOutcome:
-    """Assign each billable day to an authorization; hold what no authorization allows."""
-    auths = ctx.episode.coverage.authorizations
-    findings: list[Finding] = []
-    day_auth: dict[date, str] = {}
-    by_code: dict[str, list[DayDecision]] = defaultdict(list)
-    for day in days:
-        assert day.code is not None
-        by_code[day.code].append(day)
-    for code, code_days in sorted(by_code.items()):
-        mine = sorted((a for a in auths if code in a.codes), key=lambda a: (a.start, a.number))
-        if not mine:
-            if ctx.policy.prior_authorization_required:
-                findings.append(
-                    ctx.make(
-                        "auth.missing",
-                        "coverage.prior_authorization",
-                        f"This payer requires prior authorization and none covers {code}.",
-                    )
-                )
-            continue
-        left = {a.number: a.units - used_before.get(a.number, 0) for a in mine}
-        for day in sorted(code_days, key=lambda d: d.date):
-            in_range = [a for a in mine if a.start <= day.date <= a.end]
-            # The authorization that ends first is used first: a later one keeps its units for
-            # the days only it covers (greedy by end date never holds a day that could be billed).
-            usable = sorted(
-                (a for a in in_range if left[a.number] > 0), key=lambda a: (a.end, a.start, a.number)
-            )
-            if usable:
-                left[usable[0].number] -= 1
-                day_auth[day.date] = usable[0].number
-            elif not ctx.policy.prior_authorization_required:
-                day_auth[day.date] = (in_range or mine)[0].number
-            elif in_range:
-                findings.append(_units_exceeded(ctx, day.date, code, in_range))
-            else:
-                findings.append(
-                    ctx.make(
-                        "auth.out_of_range",
-                        "coverage.prior_authorization",
-                        f"{day.date} is outside prior authorization {_auth_list(mine)} for {code}.",
-                        day.date,
-                    )
-                )
-    return AuthOutcome(findings, day_auth)
-
-
-def _units_exceeded(ctx: Context, day: date, code: str, auths: Sequence[PriorAuthorization]) -> Finding:
-    return ctx.make(
-        "auth.units_exceeded",
-        "coverage.prior_authorization",
-        f"{day} is past the {sum(a.units for a in auths)} {code} unit(s) prior authorization"
-        f" {_auth_list(auths)} allows.",
-        day,
-    )
-
-
-def _auth_list(auths: Sequence[PriorAuthorization]) -> str:
-    return ", ".join(f"{a.number} ({a.start} to {a.end})" for a in auths)
 
 
 # --- after coding: the lines ------------------------------------------------------------------
@@ -453,12 +404,9 @@ def timely_filing(ctx: Context, lines: Sequence[Line]) -> Iterable[Finding]:
 
 
 def charge_missing(ctx: Context, lines: Sequence[Line], provider: Provider) -> Iterable[Finding]:
-    missing: set[str] = set()
-    for line in lines:
-        if line.code == "J3490":
-            continue
-        if line.code not in provider.charges:
-            missing.add(line.code)
+    # A drug with no specific code is priced per NDC unit, by drug: checked by dispense below.
+    unclassified = {d.hcpcs for d in ctx.catalog.drugs.values() if d.unclassified}
+    missing = {ln.code for ln in lines if ln.code not in unclassified and ln.code not in provider.charges}
     for dispense in ctx.episode.dispenses:
         drug = ctx.catalog.drug(dispense.drug)
         if (
@@ -466,7 +414,7 @@ def charge_missing(ctx: Context, lines: Sequence[Line], provider: Provider) -> I
             and drug.unclassified
             and drug.key not in provider.unclassified_drug_prices
         ):
-            missing.add(f"J3490 ({drug.key})")
+            missing.add(f"{drug.hcpcs} ({drug.key})")
     for code in sorted(missing):
         yield ctx.make("charge.missing", "provider", f"The provider's charge list has no price for {code}.")
 

@@ -7,13 +7,18 @@ once; the engine receives the loaded `Catalog` and never opens a file itself.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from hitclaims.core.vocabulary import Holds, Severity
+from hitclaims.core.errors import InputError
+from hitclaims.core.vocabulary import Holds, ModifierUse, PerDiemKind, Severity
+
+PER_DIEM_FILE = "per_diem_codes.yaml"
+MODIFIER_FILE = "modifiers.yaml"
 
 
 class _Data(BaseModel):
@@ -31,7 +36,7 @@ class Effective(_Data):
 class PerDiemCode(_Data):
     code: str
     therapy: str
-    kind: Literal["continuous", "intermittent", "implanted", "nonspecific", "other"]
+    kind: PerDiemKind
     description: str
     excludes: list[str] = []
     effective: Effective
@@ -46,6 +51,9 @@ class Drug(_Data):
     unit_size: Decimal | None
     unit: Literal["mg", "mcg"]
     single_dose: bool
+    # The code a Medicare DME MAC claim takes when it is not `hcpcs` (J7799 for a drug with no
+    # specific code): named in the refusal of an S-code claim to Medicare.
+    medicare_hcpcs: str | None = None
     effective: Effective
     source: str
 
@@ -58,6 +66,7 @@ class Modifier(_Data):
     code: str
     description: str
     applies_to: Literal["per_diem", "drug", "nursing"]
+    use: ModifierUse
     effective: Effective
     source: str
 
@@ -86,6 +95,8 @@ class Rule(_Data):
     severity: Severity
     source: str
     summary: str
+    # The finding's sentence when it is the same for every claim but for named `{fields}`.
+    message: str | None = None
 
 
 class RuleFile(_Data):
@@ -129,6 +140,34 @@ class Catalog(_Data):
 
     def drug(self, key: str) -> Drug:
         return self.drugs[key]
+
+    def per_diem_code(self, therapy: str, kind: PerDiemKind) -> str:
+        """The one per-diem code of a therapy for a kind of day (continuous, implanted...)."""
+        found = sorted(c.code for c in self.per_diem.values() if c.therapy == therapy and c.kind == kind)
+        if len(found) != 1:
+            problem = (
+                f"{len(found)} {kind} per-diem codes for {therapy} ({', '.join(found) or 'none'}): need one"
+            )
+            raise InputError(PER_DIEM_FILE, therapy, "kind", problem)
+        return found[0]
+
+    def exclusions(self, codes: Iterable[str]) -> list[tuple[str, str]]:
+        """Pairs of the codes that their `excludes` forbid on one claim (first excludes second)."""
+        present = sorted(set(codes))
+        return [
+            (code, other)
+            for code in present
+            for other in present
+            if code in self.per_diem and other in self.per_diem[code].excludes
+        ]
+
+    def modifier(self, use: ModifierUse) -> str:
+        """The modifier the catalog names for a use (the second concurrent therapy, a JW waste...)."""
+        found = sorted(m.code for m in self.modifiers.values() if m.use == use)
+        if len(found) != 1:
+            problem = f"{len(found)} modifiers for {use} ({', '.join(found) or 'none'}): need one"
+            raise InputError(MODIFIER_FILE, use, "use", problem)
+        return found[0]
 
     def is_neoplasm(self, code: str) -> bool:
         return any(r.contains(code) for r in self.neoplasm_ranges)

@@ -226,10 +226,6 @@ def assemble(
     billable = len(ledger.billable_days)
     billed = sum(1 for d in ledger.billable_days if d.date not in held)
     status = claim_status(ordered_findings, billable, billed)
-    pointers = list(range(1, min(len(episode.diagnoses), MAX_POINTERS) + 1))
-    chunks = [ordered[i : i + MAX_LINES_PER_CLAIM] for i in range(0, len(ordered), MAX_LINES_PER_CLAIM)] or [
-        []
-    ]
     base_id = f"{episode.episode_id}-{period.label()}"
     # Every part carries the whole ledger and all findings: each claim must stand on its own
     # in front of a reviewer, and a claim-level hold holds every part.
@@ -243,52 +239,30 @@ def assemble(
         total_charge=Decimal("0.00"),
         expected_payment=None,
         patient=episode.patient,
-        coverage=CoverageOut(
-            member_id=episode.coverage.member_id,
-            group_number=episode.coverage.group_number,
-            relationship=episode.coverage.relationship,
-            subscriber=episode.coverage.subscriber,
-        ),
-        payer=PayerOut(
-            id=policy.id,
-            name=policy.name,
-            payer_kind=policy.payer_kind,
-            x12_payer_id=policy.x12_payer_id,
-            claim_filing_indicator=policy.claim_filing_indicator,
-        ),
-        provider=ProviderOut(
-            name=provider.name,
-            npi=provider.npi,
-            tax_id=provider.tax_id,
-            taxonomy=provider.taxonomy,
-            address=provider.address,
-            contact=provider.contact,
-            sender_id=provider.sender_id,
-        ),
+        coverage=_coverage(episode),
+        payer=_payer(policy),
+        provider=_provider(provider),
         prescriber=episode.prescriber,
         diagnoses=list(episode.diagnoses),
         lines=[],
         held_days=[HeldDay(date=d, rule=r) for d in sorted(held) for r in held[d]],
-        findings=[
-            FindingOut(
-                rule=f.rule,
-                severity=f.severity,
-                holds=f.holds,
-                date=f.date,
-                record=f.record,
-                message=f.message,
-            )
-            for f in ordered_findings
-        ],
+        findings=[_finding(f) for f in ordered_findings],
         ledger=_ledger_rows(ledger, held),
     )
+    pointers = list(range(1, min(len(episode.diagnoses), MAX_POINTERS) + 1))
+    return _parts(template, ordered, pointers)
+
+
+def _parts(template: Claim, lines: Sequence[Line], pointers: list[int]) -> list[Claim]:
+    """The claim in parts of at most 50 lines (the 837P's limit), each with its own totals."""
+    chunks = [lines[i : i + MAX_LINES_PER_CLAIM] for i in range(0, len(lines), MAX_LINES_PER_CLAIM)] or [[]]
     claims: list[Claim] = []
     for part, chunk in enumerate(chunks, start=1):
         expected = [line.expected_payment for line in chunk if line.expected_payment is not None]
         claims.append(
             template.model_copy(
                 update={
-                    "claim_id": base_id if len(chunks) == 1 else f"{base_id}-{part}",
+                    "claim_id": template.claim_id if len(chunks) == 1 else f"{template.claim_id}-{part}",
                     "part": part,
                     "parts": len(chunks),
                     "total_charge": sum((line.charge for line in chunk), Decimal("0.00")),
@@ -298,3 +272,40 @@ def assemble(
             )
         )
     return claims
+
+
+def _coverage(episode: Episode) -> CoverageOut:
+    return CoverageOut(
+        member_id=episode.coverage.member_id,
+        group_number=episode.coverage.group_number,
+        relationship=episode.coverage.relationship,
+        subscriber=episode.coverage.subscriber,
+    )
+
+
+def _payer(policy: PayerPolicy) -> PayerOut:
+    return PayerOut(
+        id=policy.id,
+        name=policy.name,
+        payer_kind=policy.payer_kind,
+        x12_payer_id=policy.x12_payer_id,
+        claim_filing_indicator=policy.claim_filing_indicator,
+    )
+
+
+def _provider(provider: Provider) -> ProviderOut:
+    return ProviderOut(
+        name=provider.name,
+        npi=provider.npi,
+        tax_id=provider.tax_id,
+        taxonomy=provider.taxonomy,
+        address=provider.address,
+        contact=provider.contact,
+        sender_id=provider.sender_id,
+    )
+
+
+def _finding(f: Finding) -> FindingOut:
+    return FindingOut(
+        rule=f.rule, severity=f.severity, holds=f.holds, date=f.date, record=f.record, message=f.message
+    )

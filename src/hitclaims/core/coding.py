@@ -2,25 +2,26 @@
 
 Per-diem lines by the payer's line format with concurrent-therapy modifiers; drug lines with
 units and the 11-digit NDC; nursing lines with 99601/99602 units; unbundled supply lines. Each
-line carries its basis: the days, records and settings it comes from.
+line carries its basis: the days, records and settings it comes from. Modifiers are looked up
+in the modifier catalog by what they are used for, never spelled here.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Container, Iterable, Sequence
+from collections.abc import Container, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from hitclaims.core.catalog import Catalog
+from hitclaims.core.catalog import Catalog, Drug
 from hitclaims.core.days import Period
-from hitclaims.core.drugs import drug_parts
+from hitclaims.core.drugs import DrugPart, WasteModifiers, drug_parts
 from hitclaims.core.ndc import NdcError, normalise_ndc
-from hitclaims.core.nursing import NursingDay
+from hitclaims.core.nursing import CappedNursing, NursingDay
 from hitclaims.core.policy import PayerPolicy
 from hitclaims.core.provider import Provider
-from hitclaims.core.records import ConcurrentTherapy, Episode, Order, ref
+from hitclaims.core.records import ConcurrentTherapy, Dispense, Episode, Order, ref
 from hitclaims.core.vocabulary import LineKind
 
 CENT = Decimal("0.01")
@@ -156,25 +157,25 @@ def _rank_of_pain(
     )
 
 
-def code_days(
+def _code_days(
     days: Iterable[BilledDay],
     episode: Episode,
     policy: PayerPolicy,
+    catalog: Catalog,
     therapy_start: date,
 ) -> list[_DayCoding]:
-    suite = episode.therapy.site == "infusion_suite"
+    suite = catalog.modifier("infusion_suite") if episode.therapy.site == "infusion_suite" else None
+    second, third = catalog.modifier("second_concurrent"), catalog.modifier("third_concurrent")
     coded: list[_DayCoding] = []
     for day in sorted(days, key=lambda d: d.date):
         rank, why = _rank_of_pain(day.date, day.code, therapy_start, episode.concurrent_therapies, policy)
         mods: list[str] = []
-        if rank == 1:
-            mods.append("SH")
-        elif rank >= 2:
-            mods.append("SJ")
-        if rank >= 1 and policy.concurrent_extra_modifier:
-            mods.append(policy.concurrent_extra_modifier)
+        if rank >= 1:
+            mods.append(second if rank == 1 else third)
+            if policy.concurrent_extra_modifier:
+                mods.append(policy.concurrent_extra_modifier)
         if suite:
-            mods.append("SS")
+            mods.append(suite)
         coded.append(_DayCoding(day, tuple(mods), policy.payment_factor(rank), why))
     return coded
 
@@ -209,10 +210,11 @@ def per_diem_lines(
     days: Iterable[BilledDay],
     episode: Episode,
     policy: PayerPolicy,
+    catalog: Catalog,
     provider: Provider,
     therapy_start: date,
 ) -> list[Line]:
-    coded = code_days(days, episode, policy, therapy_start)
+    coded = _code_days(days, episode, policy, catalog, therapy_start)
     pos = place_of_service(episode)
     lines: list[Line] = []
     for group in _group(coded, policy):
@@ -267,57 +269,61 @@ def drug_lines(
     period: Period,
     held: Container[str],
 ) -> list[Line]:
+    waste = WasteModifiers.of(catalog)
     lines: list[Line] = []
     for dispense in episode.dispenses:
-        record = ref(dispense)
-        if dispense.date not in period or record in held:
+        if dispense.date not in period or ref(dispense) in held:
             continue
         drug = catalog.drug(dispense.drug)
-        parts = drug_parts(dispense, drug, policy)
-        if not parts:
-            continue
-        try:
-            ndc = normalise_ndc(dispense.ndc)
-        except NdcError:
-            ndc = dispense.ndc  # ndc.invalid holds the claim; the line still shows what was sent
-        position = _drug_position(dispense.date, dispense.drug, episode.orders)
-        for part in parts:
-            if drug.unclassified:
-                price = provider.unclassified_drug_prices.get(drug.key, Decimal(0))
-                charge = money(price * part.ndc_quantity)
-                unit_charge = charge
-            else:
-                unit_charge = money(provider.charges.get(drug.hcpcs, Decimal(0)))
-                charge = money(unit_charge * part.units)
-            fee = policy.fee_schedule.get(drug.hcpcs) if not drug.unclassified else None
-            lines.append(
-                Line(
-                    kind="drug",
-                    code=drug.hcpcs,
-                    modifiers=part.modifiers,
-                    start=dispense.date,
-                    end=dispense.date,
-                    units=part.units,
-                    unit_charge=unit_charge,
-                    charge=charge,
-                    expected_payment=money(fee * part.units) if fee is not None else None,
-                    place_of_service=place_of_service(episode),
-                    record=record,
-                    basis=(
-                        f"{record}: {dispense.amount} {dispense.amount_unit} {drug.name}, {part.basis}",
-                        _unit_note(drug.unit_size, drug.unit, part.units),
-                    ),
-                    description=f"{drug.name} {dispense.amount} {dispense.amount_unit}"
-                    if drug.unclassified
-                    else None,
-                    ndc=ndc,
-                    ndc_quantity=part.ndc_quantity,
-                    ndc_unit=dispense.unit,
-                    rx_number=dispense.rx_number,
-                    sort_key=(1, dispense.date, position, drug.key, ndc, part.modifiers),
-                )
-            )
+        parts = drug_parts(dispense, drug, policy, waste) or []
+        lines += [_drug_line(episode, dispense, drug, part, policy, provider) for part in parts]
     return lines
+
+
+def _drug_line(
+    episode: Episode, dispense: Dispense, drug: Drug, part: DrugPart, policy: PayerPolicy, provider: Provider
+) -> Line:
+    record = ref(dispense)
+    try:
+        ndc = normalise_ndc(dispense.ndc)
+    except NdcError:
+        ndc = dispense.ndc  # ndc.invalid holds the claim; the line still shows what was sent
+    unit_charge, charge = _drug_charge(drug, part, provider)
+    fee = policy.fee_schedule.get(drug.hcpcs) if not drug.unclassified else None
+    position = _drug_position(dispense.date, dispense.drug, episode.orders)
+    return Line(
+        kind="drug",
+        code=drug.hcpcs,
+        modifiers=part.modifiers,
+        start=dispense.date,
+        end=dispense.date,
+        units=part.units,
+        unit_charge=unit_charge,
+        charge=charge,
+        expected_payment=money(fee * part.units) if fee is not None else None,
+        place_of_service=place_of_service(episode),
+        record=record,
+        basis=(
+            f"{record}: {dispense.amount} {dispense.amount_unit} {drug.name}, {part.basis}",
+            _unit_note(drug.unit_size, drug.unit, part.units),
+        ),
+        description=f"{drug.name} {dispense.amount} {dispense.amount_unit}" if drug.unclassified else None,
+        ndc=ndc,
+        ndc_quantity=part.ndc_quantity,
+        ndc_unit=dispense.unit,
+        rx_number=dispense.rx_number,
+        sort_key=(1, dispense.date, position, drug.key, ndc, part.modifiers),
+    )
+
+
+def _drug_charge(drug: Drug, part: DrugPart, provider: Provider) -> tuple[Decimal, Decimal]:
+    """Unit charge and charge: per HCPCS unit, or per NDC unit for a drug with no specific code."""
+    if drug.unclassified:
+        price = provider.unclassified_drug_prices.get(drug.key, Decimal(0))
+        charge = money(price * part.ndc_quantity)
+        return charge, charge
+    unit_charge = money(provider.charges.get(drug.hcpcs, Decimal(0)))
+    return unit_charge, money(unit_charge * part.units)
 
 
 def _unit_note(unit_size: Decimal | None, unit: str, units: int) -> str:
@@ -329,63 +335,19 @@ def _unit_note(unit_size: Decimal | None, unit: str, units: int) -> str:
 # --- nursing ----------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class NursingOutcome:
-    lines: list[Line]
-    cut: list[tuple[date, int, str]]  # (day, 99602 units removed, which cap)
-
-
 def nursing_lines(
-    plan: Sequence[NursingDay],
-    policy: PayerPolicy,
-    provider: Provider,
-    period: Period,
-    held_extra: Callable[[NursingDay], bool],
-) -> NursingOutcome:
-    if not policy.nursing.billed_by_provider:
-        return NursingOutcome([], [])
-    days = [d for d in plan if d.day in period]
-    extra_by_day: dict[date, int] = {}
-    cut: list[tuple[date, int, str]] = []
-    for day in days:
-        units = 0 if held_extra(day) else day.extra_units
-        cap = policy.nursing.max_hours_per_day
-        if cap is not None and units > cap - 2:
-            cut.append((day.day, units - (cap - 2), f"max_hours_per_day: {cap}"))
-            units = cap - 2
-        extra_by_day[day.day] = units
-
-    week_cap = policy.nursing.max_hours_per_week
-    if week_cap is not None:
-        _apply_week_cap([d.day for d in days], extra_by_day, week_cap, cut)
-
+    nursing: CappedNursing, policy: PayerPolicy, catalog: Catalog, provider: Provider
+) -> list[Line]:
+    """99601 for each nursing day, and 99602 for its extra hours left after holds and caps."""
+    specialized = catalog.modifier("specialized_nurse") if policy.nursing.sd_modifier else None
     lines: list[Line] = []
-    for day in days:
-        sd = policy.nursing.sd_modifier and all(v.credential == "RN" for v in day.visits)
-        mods = ("SD",) if sd else ()
+    for day in nursing.days:
+        mods = (specialized,) if specialized and all(v.credential == "RN" for v in day.visits) else ()
         lines.append(_nursing_line("99601", day, 1, mods, provider, policy))
-        if extra_by_day[day.day] > 0:
-            lines.append(_nursing_line("99602", day, extra_by_day[day.day], mods, provider, policy))
-    return NursingOutcome(lines, cut)
-
-
-def _apply_week_cap(
-    days: Sequence[date], extra: dict[date, int], cap: int, cut: list[tuple[date, int, str]]
-) -> None:
-    weeks: dict[tuple[int, int], list[date]] = defaultdict(list)
-    for day in days:
-        iso = day.isocalendar()
-        weeks[(iso.year, iso.week)].append(day)
-    for week in weeks.values():
-        hours = sum(2 + extra.get(d, 0) for d in week)
-        for day in sorted(week, reverse=True):  # the latest extra hours go first
-            if hours <= cap:
-                break
-            take = min(extra.get(day, 0), hours - cap)
-            if take:
-                extra[day] -= take
-                hours -= take
-                cut.append((day, take, f"max_hours_per_week: {cap}"))
+        extra = nursing.extra_units[day.day]
+        if extra > 0:
+            lines.append(_nursing_line("99602", day, extra, mods, provider, policy))
+    return lines
 
 
 def _nursing_line(

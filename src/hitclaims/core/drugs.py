@@ -2,14 +2,16 @@
 
 units = max(1, ceil(amount / unit size)), in Decimal, after converting g/mg/mcg to the code's
 unit. A drug with no specific code is J3490: one unit a line, the NDC quantity carries the amount.
+The waste modifiers (a discarded part, nothing discarded) come from the modifier catalog.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
+from typing import NamedTuple
 
-from hitclaims.core.catalog import Drug
+from hitclaims.core.catalog import Catalog, Drug
 from hitclaims.core.policy import PayerPolicy
 from hitclaims.core.records import Dispense
 
@@ -45,46 +47,36 @@ def _scaled_quantity(dispense: Dispense, amount: Decimal) -> Decimal:
     return share.quantize(Decimal("0.001"), rounding=ROUND_HALF_UP).normalize()
 
 
-def drug_parts(dispense: Dispense, drug: Drug, policy: PayerPolicy) -> list[DrugPart] | None:
+class WasteModifiers(NamedTuple):
+    """The catalog's modifiers for a single-dose container: part discarded, nothing discarded."""
+
+    discarded: str
+    nothing_discarded: str
+
+    @classmethod
+    def of(cls, catalog: Catalog) -> WasteModifiers:
+        return cls(catalog.modifier("drug_discarded"), catalog.modifier("nothing_discarded"))
+
+
+def drug_parts(
+    dispense: Dispense, drug: Drug, policy: PayerPolicy, waste: WasteModifiers
+) -> list[DrugPart] | None:
     """The line(s) a dispense bills, or None when the amount this payer needs is not on record."""
     single_dose = drug.single_dose if dispense.single_dose is None else dispense.single_dose
     administered = dispense.administered_amount
     waste_rules = policy.waste_modifiers and single_dose
     if (policy.drug_quantity_basis == "administered" or waste_rules) and administered is None:
         return None
-    unit = dispense.amount_unit
     if waste_rules:
         assert administered is not None
-        discarded = dispense.amount - administered
-        if discarded == 0:
-            units = hcpcs_units(administered, unit, drug)
-            return [DrugPart(units, dispense.quantity, ("JZ",), "administered, nothing discarded (JZ)")]
-        parts: list[DrugPart] = []
-        given_units = 0
-        if administered > 0:
-            given_units = hcpcs_units(administered, unit, drug)
-            parts.append(
-                DrugPart(given_units, _scaled_quantity(dispense, administered), (), "administered amount")
-            )
-        total_units = hcpcs_units(dispense.amount, unit, drug)
-        waste_units = max(total_units - given_units, 1 if drug.unit_size is None else 0)
-        if waste_units > 0:
-            parts.append(
-                DrugPart(
-                    waste_units,
-                    _scaled_quantity(dispense, discarded),
-                    ("JW",),
-                    "discarded amount of a single-dose container (JW)",
-                )
-            )
-        return parts
+        return _waste_parts(dispense, drug, administered, waste)
     if policy.drug_quantity_basis == "administered":
         assert administered is not None
         if administered == 0:
             return []
         return [
             DrugPart(
-                hcpcs_units(administered, unit, drug),
+                hcpcs_units(administered, dispense.amount_unit, drug),
                 _scaled_quantity(dispense, administered),
                 (),
                 "administered amount (drug_quantity_basis: administered)",
@@ -92,9 +84,40 @@ def drug_parts(dispense: Dispense, drug: Drug, policy: PayerPolicy) -> list[Drug
         ]
     return [
         DrugPart(
-            hcpcs_units(dispense.amount, unit, drug),
+            hcpcs_units(dispense.amount, dispense.amount_unit, drug),
             dispense.quantity,
             (),
             "dispensed amount (drug_quantity_basis: dispensed)",
         )
     ]
+
+
+def _waste_parts(
+    dispense: Dispense, drug: Drug, administered: Decimal, waste: WasteModifiers
+) -> list[DrugPart]:
+    """A single-dose container: the administered part, and the discarded part on its own line."""
+    unit = dispense.amount_unit
+    discarded = dispense.amount - administered
+    if discarded == 0:
+        units = hcpcs_units(administered, unit, drug)
+        code = waste.nothing_discarded
+        return [DrugPart(units, dispense.quantity, (code,), f"administered, nothing discarded ({code})")]
+    parts: list[DrugPart] = []
+    given_units = 0
+    if administered > 0:
+        given_units = hcpcs_units(administered, unit, drug)
+        parts.append(
+            DrugPart(given_units, _scaled_quantity(dispense, administered), (), "administered amount")
+        )
+    total_units = hcpcs_units(dispense.amount, unit, drug)
+    waste_units = max(total_units - given_units, 1 if drug.unit_size is None else 0)
+    if waste_units > 0:
+        parts.append(
+            DrugPart(
+                waste_units,
+                _scaled_quantity(dispense, discarded),
+                (waste.discarded,),
+                f"discarded amount of a single-dose container ({waste.discarded})",
+            )
+        )
+    return parts

@@ -12,7 +12,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
-from hitclaims.core.records import Money, _no_float
+from hitclaims.core.catalog import Catalog
+from hitclaims.core.records import Money, Problem, _no_float
 
 Factor = Annotated[Decimal, BeforeValidator(_no_float), Field(allow_inf_nan=False, ge=0, le=1)]
 Severity = Literal["error", "warning"]
@@ -85,7 +86,8 @@ class PayerPolicy(_Setting):
     line_format: Literal["daily", "span", "calendar_month"] = "span"
     max_span_days: Annotated[int, Field(ge=1, le=31)] | None = None
     concurrent_primary: Literal["highest_rate", "first_started"] = "highest_rate"
-    concurrent_extra_modifier: Literal["59"] | None = None
+    # A modifier of the catalog added beside the second and third concurrent per diems.
+    concurrent_extra_modifier: Annotated[str, StringConstraints(pattern=r"^[0-9A-Z]{2}$")] | None = None
     concurrent_payment_factors: Annotated[list[Factor], Field(min_length=1, max_length=5)] = [
         Decimal("1.0"),
         Decimal("0.5"),
@@ -114,3 +116,16 @@ class PayerPolicy(_Setting):
         """Expected-payment factor of the therapy ranked `rank` (0 = primary) on a shared day."""
         factors = self.concurrent_payment_factors
         return factors[min(rank, len(factors) - 1)]
+
+
+def catalog_problems(policy: PayerPolicy, catalog: Catalog) -> list[Problem]:
+    """Settings that name what the catalog does not have: checked when a policy is loaded."""
+    extra = policy.concurrent_extra_modifier
+    known = catalog.modifiers.get(extra) if extra else None
+    if extra and (known is None or known.applies_to != "per_diem"):
+        return [
+            Problem(
+                policy.id, "concurrent_extra_modifier", f"{extra} is not a per-diem modifier of the catalog"
+            )
+        ]
+    return []

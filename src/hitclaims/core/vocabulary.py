@@ -39,6 +39,18 @@ WorkKind = Literal["claim", "day", "line"]
 # --- lines ----------------------------------------------------------------------------------------
 LineKind = Literal["per_diem", "drug", "nursing", "supply"]
 RunKind = Literal["continuous", "intermittent"]
+# What a per-diem code of the catalog stands for; the engine looks codes up by therapy and kind.
+PerDiemKind = Literal["continuous", "intermittent", "implanted", "nonspecific", "other"]
+# What the engine uses a modifier of the catalog for; the engine looks modifiers up by use.
+ModifierUse = Literal[
+    "second_concurrent",  # the second per diem on a shared day
+    "third_concurrent",  # the third and later per diems on a shared day
+    "distinct_service",  # a payer's extra modifier beside the two above
+    "infusion_suite",  # given in the provider's ambulatory infusion suite
+    "specialized_nurse",  # nursing by a specially trained registered nurse
+    "drug_discarded",  # the discarded part of a single-dose container
+    "nothing_discarded",  # a single-dose container used up
+]
 
 # --- billing runs ---------------------------------------------------------------------------------
 RunStatus = Literal["running", "done", "failed"]
