@@ -1,8 +1,9 @@
-"""Time to write and to validate 837P files of 1,000 and 10,000 claims.
+"""Time to write, length-check and validate 837P files of 1,000 and 10,000 claims.
 
 Run: `.venv/bin/python bench/bench_x12.py [--sizes 1000 10000]`. The claims are the three
 examples billed under new episode ids (so every claim is distinct); writing is our renderer,
-validating is pyx12 through its Python API (the same call `hitclaims validate` makes).
+the length check is `length_problems` over the whole file, validating is pyx12 through its
+Python API (the same call `hitclaims validate` makes).
 """
 
 from __future__ import annotations
@@ -17,9 +18,10 @@ from hitclaims.core.claim import Claim
 from hitclaims.core.days import Period
 from hitclaims.core.engine import bill_episode
 from hitclaims.core.records import Episode
-from hitclaims.formats.x12 import Envelope
-from hitclaims.formats.x12_837p import write_837
-from hitclaims.formats.x12_validate import validate_x12
+from hitclaims.formats.x12.claim_837p import write_837
+from hitclaims.formats.x12.envelope import Envelope
+from hitclaims.formats.x12.segments import length_problems
+from hitclaims.formats.x12.validate import validate_x12
 from hitclaims.inputs.catalog_files import load_catalog
 from hitclaims.inputs.loading import (
     bundled_policy_folders,
@@ -68,11 +70,15 @@ def main() -> None:
         written = time.perf_counter() - start
         segments = content.count("~")
         start = time.perf_counter()
+        too_long = length_problems(content)
+        checked = time.perf_counter() - start
+        start = time.perf_counter()
         report = validate_x12(content)
         validated = time.perf_counter() - start
         print(
             f"{n:6d} claims, {segments:7d} segments, {len(content) / 1e6:5.1f} MB:"
             f" write {written:6.2f} s ({n / written:7.0f} claims/s),"
+            f" length check {checked:5.2f} s ({len(too_long)} problems),"
             f" pyx12 validate {validated:7.2f} s ({n / validated:5.0f} claims/s,"
             f" {segments / validated:6.0f} seg/s),"
             f" valid={report.valid}"

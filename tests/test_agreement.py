@@ -17,18 +17,18 @@ from pypdf import PdfReader
 from hitclaims.core.claim import Claim, Result
 from hitclaims.core.engine import bill_episode
 from hitclaims.core.records import Episode
-from hitclaims.formats.cms1500 import render_pdf
-from hitclaims.formats.fhir_claim import render_fhir
+from hitclaims.formats.cms1500.render import render_pdf
+from hitclaims.formats.fhir.claim_bundle import render_fhir
 from hitclaims.formats.result_json import read_json, render_json
-from hitclaims.formats.x12 import Envelope
-from hitclaims.formats.x12_837p import write_837
-from hitclaims.formats.x12_read import read_837
+from hitclaims.formats.x12.claim_837p import write_837
+from hitclaims.formats.x12.envelope import Envelope
 from hitclaims.services.billing import Setup
 
 from .builders import CATALOG, PROVIDER
 from .strategies import scenarios
 from .test_cms1500 import line_text, money
 from .test_examples import CASES, bill_example
+from .x12_read import read_837
 
 Row = tuple[str, tuple[str, ...], date, date, Decimal, Decimal]
 ENVELOPE = Envelope("PRAIRIEHIT", "EXCLEARING", datetime(2025, 4, 2, 0, 0), 42)  # noqa: DTZ001 (X12 wall clock)

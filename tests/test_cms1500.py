@@ -6,7 +6,6 @@ import io
 import json
 import logging
 import math
-import time
 from dataclasses import replace
 from datetime import date
 from decimal import Decimal
@@ -19,18 +18,17 @@ from pypdf import PageObject, PdfReader
 from hitclaims.core.claim import Claim, ClaimLine
 from hitclaims.core.days import Period
 from hitclaims.core.engine import bill_episode
-from hitclaims.formats.cms1500 import (
+from hitclaims.formats.cms1500.fill import supplemental
+from hitclaims.formats.cms1500.form import (
     BASELINE,
     FIELDS,
     FIRST_LINE_ROW,
     LINE_FIELDS,
     Field,
     edge_x,
-    place,
-    render_pdf,
     row_bottom,
-    supplemental,
 )
+from hitclaims.formats.cms1500.render import place, render_pdf
 from hitclaims.inputs.catalog_files import load_catalog
 from hitclaims.inputs.loading import (
     bundled_policy_folders,
@@ -333,13 +331,13 @@ def test_rendering_the_same_claims_twice_gives_identical_bytes(example_setup: Se
     assert render_pdf(claims) == render_pdf(claims)
 
 
-def test_a_hundred_pages_render_well_under_a_second() -> None:
+def test_a_hundred_pages_render_as_one_pdf_with_the_form_drawn_once() -> None:
+    # How fast is bench/bench_cms1500.py's to say: a timed assertion fails on a busy machine.
     claims = [fourteen_line_claim()] * 34  # 3 pages each: 102 pages
-    started = time.perf_counter()
-    pdf = render_pdf(claims)
-    elapsed = time.perf_counter() - started
-    assert len(PdfReader(io.BytesIO(pdf)).pages) == 102
-    assert elapsed < 0.5
+    reader = PdfReader(io.BytesIO(render_pdf(claims)))
+    assert len(reader.pages) == 102
+    forms = {ref.idnum for page in reader.pages for ref in page["/Resources"]["/XObject"].values()}  # type: ignore[index]
+    assert len(forms) == 1
 
 
 def test_rendering_logs_nothing(caplog: pytest.LogCaptureFixture) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
@@ -10,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import pyx12
 from hypothesis import HealthCheck, given, settings
 from typer.testing import CliRunner
 
@@ -17,9 +19,10 @@ from hitclaims.cli import app
 from hitclaims.core.claim import Claim
 from hitclaims.core.engine import bill_episode
 from hitclaims.core.records import Episode
-from hitclaims.formats.x12 import Envelope, number, text
-from hitclaims.formats.x12_837p import NotSendableError, write_837
-from hitclaims.formats.x12_validate import validate_x12
+from hitclaims.formats.x12.claim_837p import NotSendableError, write_837
+from hitclaims.formats.x12.envelope import Envelope
+from hitclaims.formats.x12.segments import ELEMENT_SIZES, ElementSize, length_problems, number, text
+from hitclaims.formats.x12.validate import validate_x12
 
 from .builders import BASE, CATALOG, MARCH, PROVIDER, bill, dispense, episode, policy
 from .strategies import scenarios
@@ -41,6 +44,7 @@ def assert_valid(claims: Sequence[Claim]) -> str:
     report = validate_x12(content)
     assert report.valid, "\n".join(p.sentence() for p in report.problems)
     assert "IK5*A" in report.acknowledgment
+    assert length_problems(content) == []
     return content
 
 
@@ -204,8 +208,9 @@ def test_a_refused_or_held_claim_never_produces_an_837() -> None:
     refused = bill(pol=policy(payer_kind="medicare", claim_filing_indicator="MB"))
     held = bill(episode(supplies=[]))
     for claim in (refused, held):
-        with pytest.raises(NotSendableError):
+        with pytest.raises(NotSendableError) as refusal:
             write_837([claim], ENVELOPE, "Example Clearinghouse")
+        assert refusal.value.field == "status"
 
 
 def test_bill_writes_no_837_when_no_claim_is_ready(tmp_path: Path) -> None:
@@ -252,9 +257,122 @@ def test_validate_reports_a_broken_837_in_words_without_its_values(tmp_path: Pat
     assert "19501302" not in output
 
 
+def test_validate_messages_keep_the_segment_id_and_drop_every_value_from_the_file(tmp_path: Path) -> None:
+    # pyx12 quotes values in some messages ("Segment N3*<street> not found", len("<name>")); an
+    # 837 is all personal data, and a validation report gets pasted into tickets.
+    content = (
+        write([bill()])
+        .replace("DMG*D8*19500102*F~", "DMG*D8*19501302*Q~\nN3*77 SECRETSTREET LANE~", 1)
+        .replace("NM1*IL*1*PATIENT*TEST", "NM1*IL*1*" + "SECRETSURNAME" * 5 + "*SECRET\x07FIRST", 1)
+        .replace("*MI*M123~", "*MI*SECRETMEMBER ~", 1)
+    )
+    path = tmp_path / "bad.837"
+    path.write_text(content)
+    result = runner.invoke(app, ["validate", str(path)])
+    assert result.exit_code == 1
+    output = result.stdout.replace("\n", " ")
+    assert "Segment N3 not found" in output
+    assert "(NM103) is too long: length 65 > 60" in output
+    assert "element NM104" in output
+    assert "element NM109" in output
+    assert "not a valid code for Subscriber Gender Code (DMG03)" in output
+    for value in ("SECRET", "19501302", "(Q)", "\x07", "<BEL>"):
+        assert value not in output
+
+
 def test_validate_says_when_a_file_is_not_x12(tmp_path: Path) -> None:
     path = tmp_path / "x.837"
     path.write_text("hello")
     result = runner.invoke(app, ["validate", str(path)])
     assert result.exit_code == 1
     assert "not recognise this as an X12 interchange" in result.stdout
+
+
+# --- element lengths ----------------------------------------------------------------------------
+
+
+def _pyx12_sizes() -> dict[str, set[ElementSize]]:
+    """Each element reference's size in pyx12's 837P and envelope maps, read from its XML."""
+    maps = Path(pyx12.__file__).parent / "map"
+    types = {
+        e.get("ele_num"): ElementSize(
+            str(e.get("data_type")), int(e.get("min_len", 0)), int(e.get("max_len", 0))
+        )
+        for e in ET.parse(maps / "dataele.xml").getroot()
+    }
+    envelope = {"ISA", "GS", "GE", "IEA"}  # the 837 map repeats them as 00401 had them: not ours
+    sizes: dict[str, set[ElementSize]] = {}
+    for name, envelope_only in (("x12.control.00501.xml", True), ("837.5010.X222.A1.xml", False)):
+        for segment in ET.parse(maps / name).getroot().iter("segment"):
+            if (segment.get("xid") in envelope) != envelope_only:
+                continue
+            for element in segment.iter("element"):
+                ref = str(element.get("xid"))
+                if "-" in ref:  # a component: SV101-02 is written SV101-2
+                    ref = f"{ref.split('-')[0]}-{int(ref.split('-')[1])}"
+                sizes.setdefault(ref, set()).add(types[element.findtext("data_ele")])
+    return sizes
+
+
+def test_the_element_length_table_is_the_one_in_pyx12s_maps() -> None:
+    sizes = _pyx12_sizes()
+    for ref, size in ELEMENT_SIZES.items():
+        assert sizes[ref] == {size}, ref
+
+
+def test_every_element_the_837_writer_fills_is_in_the_length_table(setup: Any) -> None:
+    claims = [bill_example(name, setup)[0] for name in CASES]
+    subscriber = {
+        "first_name": "R",
+        "last_name": "P",
+        "birth_date": "1948-03-04",
+        "sex": "M",
+        "address": {"line1": "1 Test St", "line2": "Apt 2", "city": "Fargo", "state": "ND", "zip": "58102"},
+    }
+    claims.append(
+        bill(episode(coverage=dict(BASE["coverage"], relationship="spouse", subscriber=subscriber)))
+    )
+    claims.append(bill(episode(dispenses=[dispense("ketamine", "500", rx_number="RX1")])))
+    missing = set()
+    for segment in segments(write(claims)):
+        segment_id, *values = segment.split("*")
+        for position, value in enumerate(values, start=1):
+            ref = f"{segment_id}{position:02d}"
+            if value and ref not in ELEMENT_SIZES:
+                parts = value.split(":")
+                missing |= {f"{ref}-{n}" for n, part in enumerate(parts, start=1) if part} - set(
+                    ELEMENT_SIZES
+                )
+    assert missing == set()
+
+
+def test_length_problems_name_the_segment_element_and_limits_without_the_value() -> None:
+    content = (
+        write([bill()])
+        .replace("NM1*IL*1*PATIENT*TEST", "NM1*IL*1*" + "SECRETSURNAME" * 5 + "*TEST", 1)
+        .replace("N4*FARGO*ND*58102~", "N4*F*ND*58102~", 1)
+        .replace("HI*ABK:", "HI*ABK:" + "SECRETCODE" * 4, 1)
+    )
+    body = segments(content)
+    nm1 = body.index(next(s for s in body if s.startswith("NM1*IL"))) + 1
+    hi = body.index(next(s for s in body if s.startswith("HI*"))) + 1
+    assert length_problems(content) == [
+        f"Segment {nm1} (NM1), element NM103: 65 characters, the 837P allows 1 to 60.",
+        f"Segment {nm1 + 2} (N4), element N401: 1 character, the 837P allows 2 to 30.",
+        f"Segment {hi} (HI), element HI01-2: 44 characters, the 837P allows 1 to 30.",
+    ]
+
+
+def test_length_problems_count_digits_only_in_numbers_and_check_fixed_widths() -> None:
+    content = write([bill()])
+    clm = next(s for s in segments(content) if s.startswith("CLM*"))
+    charge = clm.split("*")[2]
+    eighteen_digits = content.replace(f"*{charge}***", "*12345678901234567.8***", 1)
+    assert length_problems(eighteen_digits) == []
+    nineteen_digits = content.replace(f"*{charge}***", "*123456789012345678.9***", 1)
+    (problem,) = length_problems(nineteen_digits)
+    assert problem.endswith("(CLM), element CLM02: 19 characters, the 837P allows 1 to 18.")
+    short_isa = content.replace("*ZZ*PRAIRIEHIT     *", "*ZZ*PRAIRIEHIT*", 1)
+    assert "Segment 1 (ISA), element ISA06: 10 characters, the 837P allows exactly 15." in length_problems(
+        short_isa
+    )

@@ -1,5 +1,5 @@
 """Reading an 837P back into plain values, through pyx12's segment reader (not our writer's code),
-so that what the file says can be compared with the claim it was rendered from."""
+so that the agreement tests can compare what the file says with the claim it was rendered from."""
 
 from __future__ import annotations
 

@@ -9,36 +9,33 @@ and a refused one may never be sent.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
-from datetime import date, datetime, time
-from typing import Literal
+from typing import Final
 
 from hitclaims.core.claim import Claim, ClaimLine
-from hitclaims.core.records import Address, Person
-from hitclaims.formats.x12 import Envelope, Segment, d8, interchange, number, rd8, seg, text
+from hitclaims.core.errors import ConflictError
+from hitclaims.core.records import Person
+from hitclaims.core.vocabulary import MAX_DIAGNOSES, MAX_MODIFIERS, MAX_POINTERS
+from hitclaims.formats.x12.envelope import Envelope, interchange
+from hitclaims.formats.x12.segments import (
+    Segment,
+    d8,
+    fit,
+    n3_n4,
+    nm1_organization,
+    nm1_person,
+    number,
+    rd8,
+    seg,
+)
 
-VERSION = "005010X222A1"
-_PAT_RELATIONSHIP = {"spouse": "01", "child": "19", "other": "G8"}
-MAX_DIAGNOSES = 12
+VERSION: Final = "005010X222A1"
+_PAT_RELATIONSHIP: Final = {"spouse": "01", "child": "19", "other": "G8"}
+_HOME: Final = "12"  # place of service of a claim without lines
 
 
-class NotSendableError(ValueError):
-    """A claim that is not `ready` was given to the 837 writer."""
-
-
-def default_envelope(
-    claims: Sequence[Claim], receiver_id: str, as_of: date, usage: Literal["P", "T"] = "P"
-) -> Envelope:
-    """A reproducible envelope: the same claims on the same day give the same control number.
-
-    The store assigns real, increasing control numbers; a one-off file needs one that will not
-    collide with yesterday's, which a digest of the claim ids and the date gives.
-    """
-    sender = claims[0].provider.sender_id
-    digest = hashlib.sha256(("|".join(c.claim_id for c in claims) + as_of.isoformat()).encode()).hexdigest()
-    control = int(digest, 16) % 999_999_999 + 1
-    return Envelope(sender, receiver_id, datetime.combine(as_of, time(0, 0)), control, usage)
+class NotSendableError(ConflictError):
+    """A claim that is not `ready`, or lacks what an 837 needs, was given to the 837 writer."""
 
 
 def write_837(claims: Sequence[Claim], envelope: Envelope, receiver_name: str) -> str:
@@ -46,7 +43,8 @@ def write_837(claims: Sequence[Claim], envelope: Envelope, receiver_name: str) -
     for claim in claims:
         if claim.status != "ready":
             raise NotSendableError(
-                f"claim {claim.claim_id} is {claim.status}, not ready: it is never written to an 837"
+                f"claim {claim.claim_id} is {claim.status}, not ready: it is never written to an 837",
+                "status",
             )
     bodies = [_transaction(claim, envelope, receiver_name) for claim in claims]
     return interchange(envelope, "837", VERSION, bodies)
@@ -54,36 +52,28 @@ def write_837(claims: Sequence[Claim], envelope: Envelope, receiver_name: str) -
 
 def _transaction(claim: Claim, envelope: Envelope, receiver_name: str) -> list[Segment]:
     provider = claim.provider
-    segments = [
+    return [
         seg(
             "BHT",
             "0019",
             "00",
-            text(claim.claim_id, 50),
+            fit("BHT03", claim.claim_id),
             f"{envelope.created:%Y%m%d}",
             f"{envelope.created:%H%M}",
             "CH",
         ),
         # 1000A submitter and 1000B receiver
-        seg("NM1", "41", "2", text(provider.name, 60), None, None, None, None, "46", provider.sender_id),
-        seg("PER", "IC", text(provider.contact.name, 60), "TE", provider.contact.phone),
-        seg("NM1", "40", "2", text(receiver_name, 60), None, None, None, None, "46", envelope.receiver_id),
+        nm1_organization("41", provider.name, "46", provider.sender_id),
+        seg("PER", "IC", fit("PER02", provider.contact.name), "TE", provider.contact.phone),
+        nm1_organization("40", receiver_name, "46", envelope.receiver_id),
         # 2000A / 2010AA billing provider
         seg("HL", "1", None, "20", "1"),
         seg("PRV", "BI", "PXC", provider.taxonomy),
-        seg("NM1", "85", "2", text(provider.name, 60), None, None, None, None, "XX", provider.npi),
-        *_address(provider.address),
+        nm1_organization("85", provider.name, "XX", provider.npi),
+        *n3_n4(provider.address),
         seg("REF", "EI", provider.tax_id),
-    ]
-    segments += _subscriber(claim)
-    segments += _claim(claim)
-    return segments
-
-
-def _address(address: Address) -> list[Segment]:
-    return [
-        seg("N3", text(address.line1, 55), text(address.line2, 55) or None),
-        seg("N4", text(address.city, 30), address.state, address.zip),
+        *_subscriber(claim),
+        *_claim(claim),
     ]
 
 
@@ -92,6 +82,7 @@ def _demographics(person: Person) -> Segment:
 
 
 def _subscriber(claim: Claim) -> list[Segment]:
+    """2000B/2010BA/2010BB, and 2000C/2010CA when the patient is not the subscriber."""
     coverage = claim.coverage
     patient_is_subscriber = coverage.relationship == "self"
     subscriber: Person = claim.patient if patient_is_subscriber else _required(coverage.subscriber)
@@ -101,7 +92,7 @@ def _subscriber(claim: Claim) -> list[Segment]:
             "SBR",
             "P",
             "18" if patient_is_subscriber else None,
-            text(coverage.group_number, 50) or None,
+            fit("SBR03", coverage.group_number) or None,
             None,
             None,
             None,
@@ -109,40 +100,18 @@ def _subscriber(claim: Claim) -> list[Segment]:
             None,
             claim.payer.claim_filing_indicator,
         ),
-        seg(
-            "NM1",
-            "IL",
-            "1",
-            text(subscriber.last_name, 60),
-            text(subscriber.first_name, 35),
-            None,
-            None,
-            None,
-            "MI",
-            text(coverage.member_id, 80),
-        ),
-        *_address(subscriber.address),
+        nm1_person("IL", subscriber.last_name, subscriber.first_name, "MI", fit("NM109", coverage.member_id)),
+        *n3_n4(subscriber.address),
         _demographics(subscriber),
-        seg(
-            "NM1",
-            "PR",
-            "2",
-            text(claim.payer.name, 60),
-            None,
-            None,
-            None,
-            None,
-            "PI",
-            text(claim.payer.x12_payer_id, 80),
-        ),
+        nm1_organization("PR", claim.payer.name, "PI", fit("NM109", claim.payer.x12_payer_id)),
     ]
     if not patient_is_subscriber:
         patient = claim.patient
         segments += [
             seg("HL", "3", "2", "23", "0"),
             seg("PAT", _PAT_RELATIONSHIP[coverage.relationship]),
-            seg("NM1", "QC", "1", text(patient.last_name, 60), text(patient.first_name, 35)),
-            *_address(patient.address),
+            nm1_person("QC", patient.last_name, patient.first_name),
+            *n3_n4(patient.address),
             _demographics(patient),
         ]
     return segments
@@ -150,12 +119,15 @@ def _subscriber(claim: Claim) -> list[Segment]:
 
 def _required(person: Person | None) -> Person:
     if person is None:
-        raise NotSendableError("the subscriber is missing for a patient who is not the subscriber")
+        raise NotSendableError(
+            "the subscriber is missing for a patient who is not the subscriber", "coverage.subscriber"
+        )
     return person
 
 
 def _claim(claim: Claim) -> list[Segment]:
-    place = claim.lines[0].place_of_service if claim.lines else "12"
+    """2300 and its 2400 lines; one prior authorization goes on the claim, several on the lines."""
+    place = claim.lines[0].place_of_service if claim.lines else _HOME
     segments = [
         seg(
             "CLM",
@@ -171,11 +143,11 @@ def _claim(claim: Claim) -> list[Segment]:
         ),
     ]
     if claim.original_claim_id:
-        segments.append(seg("REF", "F8", text(claim.original_claim_id, 50)))
+        segments.append(seg("REF", "F8", fit("REF02", claim.original_claim_id)))
     auths = {line.authorization for line in claim.lines if line.authorization}
     claim_auth = next(iter(auths)) if len(auths) == 1 else None
     if claim_auth:
-        segments.append(seg("REF", "G1", text(claim_auth, 50)))
+        segments.append(seg("REF", "G1", fit("REF02", claim_auth)))
     codes = [code.replace(".", "") for code in claim.diagnoses[:MAX_DIAGNOSES]]
     segments.append(seg("HI", *((("ABK" if i == 0 else "ABF"), code) for i, code in enumerate(codes))))
     for line in claim.lines:
@@ -184,13 +156,13 @@ def _claim(claim: Claim) -> list[Segment]:
 
 
 def _procedure(line: ClaimLine) -> tuple[str, ...]:
-    modifiers = [*line.modifiers, "", "", "", ""][:4]
-    description = text(line.description, 80) if line.description else ""
+    modifiers = [*line.modifiers, *[""] * MAX_MODIFIERS][:MAX_MODIFIERS]
+    description = fit("SV101-7", line.description) if line.description else ""
     return ("HC", line.code, *modifiers, description)
 
 
 def _line(claim: Claim, line: ClaimLine, claim_place: str, line_auth: str | None) -> list[Segment]:
-    pointers = tuple(str(p) for p in line.diagnosis_pointers[:4])
+    pointers = tuple(str(p) for p in line.diagnosis_pointers[:MAX_POINTERS])
     segments = [
         seg("LX", str(line.line_number)),
         seg(
@@ -209,27 +181,14 @@ def _line(claim: Claim, line: ClaimLine, claim_place: str, line_auth: str | None
         else seg("DTP", "472", "RD8", rd8(line.from_, line.to)),
     ]
     if line_auth:
-        segments.append(seg("REF", "G1", text(line_auth, 50)))
+        segments.append(seg("REF", "G1", fit("REF02", line_auth)))
     if line.ndc and line.ndc_quantity is not None and line.ndc_unit:
         segments += [
             seg("LIN", None, "N4", line.ndc),
             seg("CTP", None, None, None, number(line.ndc_quantity), (line.ndc_unit,)),
         ]
         if line.rx_number:
-            segments.append(seg("REF", "XZ", text(line.rx_number, 50)))
+            segments.append(seg("REF", "XZ", fit("REF02", line.rx_number)))
     prescriber = claim.prescriber
-    segments.append(
-        seg(
-            "NM1",
-            "DK",
-            "1",
-            text(prescriber.last_name, 60),
-            text(prescriber.first_name, 35),
-            None,
-            None,
-            None,
-            "XX",
-            prescriber.npi,
-        )
-    )
+    segments.append(nm1_person("DK", prescriber.last_name, prescriber.first_name, "XX", prescriber.npi))
     return segments
