@@ -28,7 +28,6 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from hitclaims.inputs.loading import parse_episode  # noqa: E402
-from hitclaims.services.workplace import Workplace  # noqa: E402
 from hitclaims.store.episodes import import_episode  # noqa: E402
 from hitclaims.store.users import create_user  # noqa: E402
 
@@ -50,7 +49,9 @@ def database(kind: str) -> Iterator[str]:
 
 
 def load(url: str, episodes: int) -> None:
-    place = Workplace.open(url)
+    from tests.databases import open_workplace
+
+    place = open_workplace(url)
     source = json.loads((ROOT / "examples" / "ex1-morphine-cancer.json").read_text())
     # April needs notes too, so the run over 1,000 episodes bills real claims, not held ones.
     notes = source["progress_notes"]
@@ -76,7 +77,7 @@ def server(url: str) -> Iterator[str]:
         [sys.executable, "-m", "hitclaims", "serve", "--port", str(port), "--database", url],
         stdout=subprocess.DEVNULL,
         stderr=open(os.environ.get("BENCH_SERVER_LOG", os.devnull), "w"),  # noqa: SIM115
-        env={**os.environ},
+        env={**os.environ, "HITCLAIMS_PROVIDER": str(ROOT / "examples" / "provider.yaml")},
     )
     base = f"http://127.0.0.1:{port}"
     try:

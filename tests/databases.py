@@ -12,9 +12,16 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import create_engine, text
+
+from hitclaims.inputs.settings import Settings
+from hitclaims.services.workplace import Workplace
+
+EXAMPLE_PROVIDER = Path(__file__).resolve().parent.parent / "examples" / "provider.yaml"
 
 
 def _bindir() -> Path | None:
@@ -92,3 +99,9 @@ def fresh_database(server: str) -> Iterator[str]:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+def open_workplace(url: str, **settings: Any) -> Workplace:
+    """The workplace the server would open on this database, billing as the example provider."""
+    chosen = {"database_url": url, "provider_file": EXAMPLE_PROVIDER, "zone": ZoneInfo("America/Chicago")}
+    return Workplace.open(Settings(**{**chosen, **settings}))

@@ -12,14 +12,14 @@ import pytest
 from fastapi.testclient import TestClient
 from pypdf import PdfReader
 
-from hitclaims.api.app import create_app
-from hitclaims.formats.fhir_episode import episode_to_bundle
-from hitclaims.formats.x12_validate import validate_x12
+from hitclaims.formats.fhir.episode_out import episode_to_bundle
+from hitclaims.formats.x12.validate import validate_x12
 from hitclaims.inputs.loading import parse_episode
-from hitclaims.services.workplace import Workplace
+from hitclaims.server import create_app
 from hitclaims.store.users import create_user
 
 from .builders import CATALOG
+from .databases import open_workplace
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 PASSWORD = "correct horse battery"
@@ -31,7 +31,7 @@ def example(name: str) -> dict[str, Any]:
 
 @pytest.fixture
 def api(database_url: str) -> Iterator[TestClient]:
-    place = Workplace.open(database_url)
+    place = open_workplace(database_url)
     with place.factory() as db, db.begin():
         for name, role in (("ada", "admin"), ("bill", "biller"), ("vera", "viewer")):
             create_user(db, name, PASSWORD, role, "setup")  # type: ignore[arg-type]

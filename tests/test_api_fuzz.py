@@ -13,15 +13,16 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
-from hitclaims.api.app import create_app
 from hitclaims.core.days import Period
 from hitclaims.inputs.loading import parse_episode
+from hitclaims.server import create_app
+from hitclaims.services.runs import execute_run, start_run
 from hitclaims.services.workplace import Workplace
 from hitclaims.store.episodes import import_episode
-from hitclaims.store.runs import execute_run, start_run
 from hitclaims.store.users import create_user, open_session
 
 from .builders import CATALOG
+from .databases import open_workplace
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
@@ -29,7 +30,7 @@ EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 def _workplace() -> tuple[Workplace, str]:
     """A workplace with the examples billed (so claim ids 1..3 exist) and an admin's token."""
     folder = Path(tempfile.mkdtemp(prefix="hitclaims-fuzz-"))
-    place = Workplace.open(f"sqlite:///{folder / 'hitclaims.db'}")
+    place = open_workplace(f"sqlite:///{folder / 'hitclaims.db'}")
     with place.factory() as db, db.begin():
         for name in ("ex1-morphine-cancer", "ex2-fentanyl-postop", "ex3-epidural-cocktail"):
             import_episode(
@@ -42,13 +43,13 @@ def _workplace() -> tuple[Workplace, str]:
         ("2025-06-01", "2025-06-30", "2025-07-01"),
     ):
         run_id = start_run(
-            place.factory,
+            place,
             Period(date.fromisoformat(first), date.fromisoformat(last)),
             date.fromisoformat(as_of),
             (),
             "t",
         )
-        execute_run(place.factory, run_id, place.setup())
+        execute_run(place, run_id)
     return place, token
 
 

@@ -13,13 +13,13 @@ from sqlalchemy import func, select
 
 from hitclaims.core.days import Period
 from hitclaims.inputs.loading import parse_episode
+from hitclaims.services.runs import execute_run, start_run
 from hitclaims.services.workplace import Workplace
 from hitclaims.store.episodes import import_episode
-from hitclaims.store.models import BilledDay, ClaimRecord
-from hitclaims.store.runs import execute_run, start_run
+from hitclaims.store.models import BilledDayRecord, ClaimRecord
 
 from .builders import CATALOG, episode_dict
-from .databases import fresh_database
+from .databases import fresh_database, open_workplace
 
 MARCH = Period(date(2025, 3, 1), date(2025, 3, 31))
 RUNS = 6
@@ -29,7 +29,7 @@ PATIENTS = 8
 @pytest.fixture
 def place(postgres_server: str) -> Iterator[Workplace]:
     with fresh_database(postgres_server) as url:
-        workplace = Workplace.open(url)
+        workplace = open_workplace(url)
         yield workplace
         workplace.close()
 
@@ -47,8 +47,8 @@ def _load(place: Workplace) -> None:
 
 def test_parallel_billing_runs_for_the_same_period_bill_each_day_once(place: Workplace) -> None:
     _load(place)
-    setup = place.setup()
-    run_ids = [start_run(place.factory, MARCH, date(2025, 4, 2), (), f"biller{i}") for i in range(RUNS)]
+    place.setup()  # read the policies once before the threads start
+    run_ids = [start_run(place, MARCH, date(2025, 4, 2), (), f"biller{i}") for i in range(RUNS)]
     barrier = threading.Barrier(RUNS)
     failures: list[BaseException] = []
     summaries: list[dict[str, object]] = []
@@ -56,7 +56,7 @@ def test_parallel_billing_runs_for_the_same_period_bill_each_day_once(place: Wor
     def go(run_id: int) -> None:
         barrier.wait()
         try:
-            summaries.append(execute_run(place.factory, run_id, setup))
+            summaries.append(execute_run(place, run_id))
         except BaseException as exc:  # collected and re-raised below
             failures.append(exc)
 
@@ -69,7 +69,9 @@ def test_parallel_billing_runs_for_the_same_period_bill_each_day_once(place: Wor
     assert len(summaries) == RUNS
 
     with place.factory() as db:
-        days = db.execute(select(BilledDay.patient_key, BilledDay.service_date, BilledDay.family)).all()
+        days = db.execute(
+            select(BilledDayRecord.patient_key, BilledDayRecord.service_date, BilledDayRecord.family)
+        ).all()
         current = list(db.scalars(select(ClaimRecord).where(ClaimRecord.is_current.is_(True))))
         all_claims = db.scalar(select(func.count()).select_from(ClaimRecord))
     # Each patient's 29 therapy days, once, whichever run and episode won them.

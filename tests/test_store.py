@@ -15,33 +15,37 @@ from alembic.migration import MigrationContext
 from sqlalchemy import func, select
 
 from hitclaims.core.days import Period
+from hitclaims.core.errors import ConflictError
 from hitclaims.core.records import Episode, PriorAuthorization
-from hitclaims.formats.x12_validate import validate_x12
+from hitclaims.formats.x12.validate import validate_x12
 from hitclaims.inputs.loading import parse_episode
+from hitclaims.services import claims, exports
+from hitclaims.services.runs import bill_with_retry, execute_run, start_run
+from hitclaims.services.users import Person
 from hitclaims.services.workplace import Workplace
-from hitclaims.store import claims as claim_store
 from hitclaims.store.episodes import import_episode
 from hitclaims.store.models import (
     AuditEntry,
     Base,
-    BilledDay,
-    BilledItem,
+    BilledDayRecord,
+    BilledItemRecord,
     ClaimEvent,
     ClaimRecord,
     EpisodeVersion,
 )
-from hitclaims.store.runs import bill_with_retry, execute_run, start_run
 
 from .builders import CATALOG, days, dispense, episode_dict
+from .databases import open_workplace
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 MARCH = Period(date(2025, 3, 1), date(2025, 3, 31))
 AS_OF = date(2025, 4, 2)
+BILLER = Person("biller", "biller")
 
 
 @pytest.fixture
 def place(database_url: str) -> Iterator[Workplace]:
-    workplace = Workplace.open(database_url)
+    workplace = open_workplace(database_url)
     yield workplace
     workplace.close()
 
@@ -64,8 +68,8 @@ def _import(place: Workplace, ep: Episode, user: str = "biller") -> Any:
 def _run(
     place: Workplace, period: Period = MARCH, scope: tuple[str, ...] = (), as_of: date = AS_OF
 ) -> dict[str, Any]:
-    run_id = start_run(place.factory, period, as_of, scope, "biller")
-    return execute_run(place.factory, run_id, place.setup())
+    run_id = start_run(place, period, as_of, scope, "biller")
+    return execute_run(place, run_id)
 
 
 def _current(place: Workplace) -> list[ClaimRecord]:
@@ -79,7 +83,10 @@ def _current(place: Workplace) -> list[ClaimRecord]:
 
 def _billed_days(place: Workplace) -> list[tuple[str, date]]:
     with place.factory() as db:
-        return [(p, d) for p, d in db.execute(select(BilledDay.patient_key, BilledDay.service_date)).all()]
+        return [
+            (p, d)
+            for p, d in db.execute(select(BilledDayRecord.patient_key, BilledDayRecord.service_date)).all()
+        ]
 
 
 # --- the schema -------------------------------------------------------------------------------
@@ -92,9 +99,9 @@ def test_migrations_create_the_schema_the_models_describe(place: Workplace) -> N
 
 
 def test_opening_twice_migrates_once_and_loads_the_policies_once(database_url: str) -> None:
-    first = Workplace.open(database_url)
+    first = open_workplace(database_url)
     first.close()
-    again = Workplace.open(database_url)
+    again = open_workplace(database_url)
     assert "nhia-commercial-access" in again.setup().policies.policies
     with again.factory() as db:
         loads = db.scalar(
@@ -152,9 +159,7 @@ def test_changed_records_before_sending_supersede_the_unsent_claim(place: Workpl
 def test_changed_records_after_sending_give_a_replacement_claim_with_frequency_7(place: Workplace) -> None:
     _import(place, _episode())
     _run(place)
-    with place.factory() as db, db.begin():
-        export = claim_store.export_ready(db, place.provider, "biller", place.zone)
-    assert export is not None
+    exports.export_ready(place, BILLER)
     hold = {"start": "2025-03-10T08:00:00-05:00", "end": "2025-03-12T16:00:00-05:00", "reason": "inpatient"}
     _import(place, _episode(holds=[hold]))
     assert _run(place)["replaced"] == 1
@@ -199,7 +204,7 @@ def test_two_episodes_of_one_patient_and_payer_never_bill_a_day_twice(place: Wor
     billed = [d for _, d in _billed_days(place)]
     assert len(billed) == len(set(billed)) == 29
     with place.factory() as db:
-        assert db.scalar(select(func.count()).select_from(BilledItem)) == 0
+        assert db.scalar(select(func.count()).select_from(BilledItemRecord)) == 0
 
 
 def test_authorization_units_used_on_earlier_claims_count(place: Workplace) -> None:
@@ -229,16 +234,10 @@ def test_claim_states_move_as_allowed_and_each_change_records_who_and_when(place
     _import(place, _episode())
     _run(place)
     (claim,) = _current(place)
-    with place.factory() as db, db.begin():
-        claim_store.change_status(db, claim.id, "submitted", "alice", "sent by hand")
-    with place.factory() as db, db.begin():
-        claim_store.change_status(db, claim.id, "paid", "bob")
-    with (
-        place.factory() as db,
-        db.begin(),
-        pytest.raises(claim_store.StateError, match="a paid claim cannot become void"),
-    ):
-        claim_store.change_status(db, claim.id, "void", "bob")
+    claims.move(place, claim.id, "submitted", Person("alice", "biller"), "sent by hand")
+    claims.move(place, claim.id, "paid", Person("bob", "biller"))
+    with pytest.raises(ConflictError, match="a paid claim cannot become void"):
+        claims.move(place, claim.id, "void", Person("bob", "biller"))
     with place.factory() as db:
         events = [
             (e.username, e.from_status, e.to_status)
@@ -259,8 +258,7 @@ def test_voiding_a_claim_frees_its_days(place: Workplace) -> None:
     _import(place, _episode())
     _run(place)
     (claim,) = _current(place)
-    with place.factory() as db, db.begin():
-        claim_store.change_status(db, claim.id, "void", "biller")
+    claims.move(place, claim.id, "void", BILLER)
     assert _billed_days(place) == []
     assert _run(place)["created"] == 1
 
@@ -272,22 +270,20 @@ def test_export_gives_one_valid_837_batch_of_the_ready_claims_and_marks_them_sub
         _import(place, parse_episode(name, (EXAMPLES / f"{name}.json").read_text(), CATALOG))
     _run(place, scope=("EX1-MORPHINE",))
     _run(place, Period(date(2025, 6, 1), date(2025, 6, 30)), scope=("EX2-FENTANYL",), as_of=date(2025, 7, 1))
-    with place.factory() as db, db.begin():
-        export = claim_store.export_ready(db, place.provider, "biller", place.zone)
-    assert export is not None
+    (export,) = exports.export_ready(place, BILLER)
     report = validate_x12(export.content)
     assert report.valid, [p.sentence() for p in report.problems]
     assert export.content.count("ST*837*") == 2
     assert f"*{export.interchange_id:09d}*0*P*:~" in export.content
     assert {c.status for c in _current(place)} == {"submitted"}
-    with place.factory() as db, db.begin():
-        assert claim_store.export_ready(db, place.provider, "biller", place.zone) is None
+    with pytest.raises(ConflictError, match="no claim is ready"):
+        exports.export_ready(place, BILLER)
 
 
 def test_the_same_episode_billed_directly_twice_in_a_row_is_unchanged(place: Workplace) -> None:
     _import(place, _episode())
-    first = bill_with_retry(place.factory, "EP-T1", MARCH, AS_OF, place.setup(), "biller", None)
-    second = bill_with_retry(place.factory, "EP-T1", MARCH, AS_OF, place.setup(), "biller", None)
+    first = bill_with_retry(place, "EP-T1", MARCH, AS_OF, "biller", None)
+    second = bill_with_retry(place, "EP-T1", MARCH, AS_OF, "biller", None)
     assert (first.outcome, second.outcome) == ("created", "unchanged")
 
 
@@ -305,7 +301,7 @@ def test_two_identical_dispenses_on_one_day_are_two_services_and_the_run_complet
     (claim,) = _current(place)
     assert [ln["units"] for ln in claim.content["lines"] if ln["kind"] == "drug"] == [25, 25, 10]
     with place.factory() as db:
-        keys = sorted(db.scalars(select(BilledItem.item_key)))
+        keys = sorted(db.scalars(select(BilledItemRecord.item_key)))
     assert len(keys) == len(set(keys)) == 3
     assert _run(place)["unchanged"] == 1
 
@@ -333,9 +329,7 @@ def _many_dispenses(n: int) -> list[dict[str, Any]]:
 
 
 def _export(place: Workplace) -> str:
-    with place.factory() as db, db.begin():
-        done = claim_store.export_ready(db, place.provider, "biller", place.zone)
-    assert done is not None
+    (done,) = exports.export_ready(place, BILLER)
     return done.content
 
 

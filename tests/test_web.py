@@ -21,13 +21,15 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from playwright.sync_api import ConsoleMessage, Page, expect, sync_playwright
 
-from hitclaims.api.app import create_app
 from hitclaims.core.days import Period
 from hitclaims.inputs.loading import parse_episode
+from hitclaims.server import create_app
+from hitclaims.services.runs import start_run
 from hitclaims.services.workplace import Workplace
 from hitclaims.store.episodes import import_episode
-from hitclaims.store.runs import start_run
 from hitclaims.store.users import create_user
+
+from .databases import open_workplace
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
@@ -50,7 +52,7 @@ CHROMIUM_ARGS = [
 @contextmanager
 def opened(url: str) -> Iterator[Workplace]:
     """A workplace with a biller (bill) and a viewer (vera)."""
-    place = Workplace.open(url)
+    place = open_workplace(url)
     with place.factory() as db, db.begin():
         create_user(db, "bill", PASSWORD, "biller", "setup")
         create_user(db, "vera", PASSWORD, "viewer", "setup")
@@ -248,7 +250,7 @@ def test_a_running_run_is_polled_every_half_second(web: TestClient, place: Workp
     with place.factory() as db, db.begin():
         import_episode(db, parse_episode(EX3.name, EX3.read_text(), place.catalog), "json", [], "bill")
     period = Period(date(2025, 9, 1), date(2025, 9, 14))
-    run_id = start_run(place.factory, period, date(2025, 9, 16), [], "bill")
+    run_id = start_run(place, period, date(2025, 9, 16), [], "bill")
     fragment = web.get(f"/runs/{run_id}/progress").text  # started, not yet executed
     assert 'hx-trigger="load delay:500ms"' in fragment
     assert f'hx-get="/runs/{run_id}/progress"' in fragment

@@ -11,10 +11,8 @@ import json
 import os
 import sys
 from collections.abc import Callable, Sequence
-from datetime import UTC, date, datetime
+from datetime import date
 from enum import StrEnum
-from importlib import resources
-from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Annotated, ParamSpec
 
@@ -24,20 +22,9 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from hitclaims.core.days import Period
-from hitclaims.core.errors import InputError
-from hitclaims.formats.outputs import FORMATS, write_all
-from hitclaims.formats.report import WIDTH, report
-from hitclaims.inputs.catalog_files import load_catalog
-from hitclaims.inputs.loading import (
-    bundled_policy_folders,
-    bundled_provider_file,
-    load_policies,
-    load_provider,
-    read_episode,
-    read_text,
-)
-from hitclaims.inputs.schemas import schema_text
-from hitclaims.services.billing import Outcome, Setup, bill_files
+from hitclaims.core.errors import HitclaimsError, InputError
+from hitclaims.inputs.settings import Settings
+from hitclaims.services import files
 
 app = typer.Typer(
     add_completion=False,
@@ -46,7 +33,7 @@ app = typer.Typer(
     help="Home infusion therapy records to explainable, payer-ready per-diem claims.",
 )
 # A pipe or file gets the report's fixed width; a terminal its own.
-out = Console(highlight=False, width=None if sys.stdout.isatty() else WIDTH)
+out = Console(highlight=False, width=None if sys.stdout.isatty() else files.REPORT_WIDTH)
 err = Console(stderr=True, highlight=False)
 PROGRESS_FROM = 5  # episodes: below this a bar is more noise than help
 
@@ -64,10 +51,6 @@ class SchemaName(StrEnum):
     result = "result"
 
 
-class UnusableInputError(Exception):
-    """Raised for input the command cannot use at all (exit 2)."""
-
-
 P = ParamSpec("P")
 
 
@@ -81,8 +64,9 @@ def guarded(command: Callable[P, None]) -> Callable[P, None]:
         except InputError as exc:
             _report_errors([exc])
             raise typer.Exit(2) from None
-        except UnusableInputError as exc:
-            err.print(f"[bold red]unusable input[/]: {escape(str(exc))}", soft_wrap=True)
+        except HitclaimsError as exc:
+            where = f"{exc.field}: " if exc.field and not str(exc).startswith(exc.field) else ""
+            err.print(f"[bold red]unusable input[/]: {escape(where + str(exc))}", soft_wrap=True)
             raise typer.Exit(2) from None
         except (typer.Exit, typer.Abort, KeyboardInterrupt):
             raise
@@ -102,26 +86,16 @@ def _date(value: str, option: str) -> date:
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise UnusableInputError(f"{option}: {value!r} is not a date (YYYY-MM-DD)") from None
+        raise HitclaimsError(f"{option}: {value!r} is not a date (YYYY-MM-DD)") from None
 
 
-def _setup(policies: Path | None, provider: Path | None) -> Setup:
-    catalog = load_catalog()
-    folders: Sequence[Path | Traversable] = [policies] if policies else bundled_policy_folders()
-    return Setup(
-        catalog=catalog,
-        policies=load_policies(folders, catalog),
-        provider=load_provider(provider or bundled_provider_file()),
-    )
-
-
-def _bill(paths: Sequence[Path], setup: Setup, period: Period, as_of: date) -> Outcome:
+def _bill(paths: Sequence[Path], setup: files.Setup, period: Period, as_of: date) -> files.FilesBilled:
     if len(paths) < PROGRESS_FROM or not err.is_terminal:
-        return bill_files(paths, setup, period, as_of)
+        return files.bill_paths(paths, setup, period, as_of)
     columns = (TextColumn("billing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=err, transient=True) as progress:
         task = progress.add_task("bill", total=len(paths))
-        return bill_files(paths, setup, period, as_of, advance=lambda: progress.advance(task))
+        return files.bill_paths(paths, setup, period, as_of, advance=lambda: progress.advance(task))
 
 
 def _report_errors(errors: Sequence[InputError]) -> None:
@@ -167,20 +141,21 @@ def bill(
     """Bill episodes for a period: one claim per patient, payer and period."""
     start, end = _date(from_, "--from"), _date(to, "--to")
     if end < start:
-        raise UnusableInputError(f"--to {end} is before --from {start}")
-    submitted = _date(as_of, "--as-of") if as_of else datetime.now(UTC).astimezone().date()
-    setup = _setup(policies, provider)
+        raise HitclaimsError(f"--to {end} is before --from {start}")
+    # "Today" is the pharmacy's date in HITCLAIMS_TIMEZONE, as on the server.
+    submitted = _date(as_of, "--as-of") if as_of else Settings.from_env().clock.today()
+    setup = files.setup_from_files(policies, provider)
     outcome = _bill(episodes, setup, Period(start, end), submitted)
     for file, notes in outcome.notes:
         _notes(file, notes)
     result = outcome.result()
     if out_dir is not None:
-        for path in write_all(result, setup.provider, submitted, out_dir):
+        for path in files.write_all(result, setup, submitted, out_dir):
             err.print(f"wrote {path}")
     elif fmt is Format.text:
-        out.print(report(result), soft_wrap=True)
+        out.print(files.report(result), soft_wrap=True)
     else:
-        content = FORMATS[fmt.value].render(result, setup.provider, submitted)
+        content = files.render(result, fmt.value, setup, submitted)
         if content is None:
             err.print("no claim is ready to send: no 837 written")
         else:
@@ -195,9 +170,7 @@ def bill(
 @guarded
 def validate(file: Annotated[Path, typer.Argument(help="An X12 file (837P, 835).")]) -> None:
     """Check an X12 file with pyx12 and list its errors in words (exit 1 when invalid)."""
-    from hitclaims.formats.x12_validate import validate_x12
-
-    report_ = validate_x12(read_text(file))
+    report_ = files.validate_file(file)
     if report_.valid:
         out.print(f"{file}: valid (pyx12 accepted every transaction set)")
         return
@@ -211,9 +184,7 @@ def validate(file: Annotated[Path, typer.Argument(help="An X12 file (837P, 835).
 @guarded
 def import_fhir(bundle: Annotated[Path, typer.Argument(help="A FHIR R4 Bundle (JSON).")]) -> None:
     """Turn a FHIR Bundle into an episode (JSON on stdout); what cannot be mapped is listed."""
-    from hitclaims.formats.fhir_episode import bundle_to_episode
-
-    episode, notes = bundle_to_episode(str(bundle), read_text(bundle), load_catalog())
+    episode, notes = files.fhir_as_episode(bundle)
     _notes(str(bundle), notes)
     sys.stdout.write(episode.model_dump_json(indent=2, exclude_none=False) + "\n")
 
@@ -222,9 +193,7 @@ def import_fhir(bundle: Annotated[Path, typer.Argument(help="A FHIR R4 Bundle (J
 @guarded
 def export_fhir(episode: Annotated[Path, typer.Argument(help="An episode JSON file.")]) -> None:
     """Write an episode as a FHIR R4 Bundle (JSON on stdout)."""
-    from hitclaims.formats.fhir_episode import episode_to_bundle
-
-    data = episode_to_bundle(read_episode(episode, load_catalog()))
+    data = files.episode_as_fhir(episode)
     sys.stdout.write(json.dumps(data, indent=2) + "\n")
 
 
@@ -232,20 +201,7 @@ def export_fhir(episode: Annotated[Path, typer.Argument(help="An episode JSON fi
 @guarded
 def schema(which: Annotated[SchemaName, typer.Argument(help="episode or result")]) -> None:
     """Print the JSON Schema of the episode (input) or the result (output)."""
-    sys.stdout.write(schema_text(which.value))
-
-
-def _demo_cases(folder: Traversable) -> list[tuple[Traversable, Period, date]]:
-    """The bundled examples, each with the period and submission date its expectation names."""
-    cases = []
-    for expected in sorted(folder.iterdir(), key=lambda f: f.name):
-        if not expected.name.endswith(".expected.json"):
-            continue
-        meta = json.loads(expected.read_text("utf-8"))
-        episode = folder / expected.name.replace(".expected.json", ".json")
-        first, last = (date.fromisoformat(d) for d in meta["period"])
-        cases.append((episode, Period(first, last), date.fromisoformat(meta["as_of"])))
-    return cases
+    sys.stdout.write(files.schema_text(which.value))
 
 
 @app.command()
@@ -254,16 +210,10 @@ def demo(
     out_dir: Annotated[Path, typer.Option("--out", help="Where to write the outputs.")] = Path("out"),
 ) -> None:
     """Bill the bundled examples into ./out and print the report."""
-    setup = _setup(None, None)
-    outcome = Outcome()
-    last_as_of = date.min
-    for episode_file, period, as_of in _demo_cases(resources.files("hitclaims") / "examples"):
-        with resources.as_file(episode_file) as path:
-            outcome.merge(bill_files([path], setup, period, as_of))
-        last_as_of = max(last_as_of, as_of)
+    outcome, setup, last_as_of = files.bill_demo()
     result = outcome.result()
-    out.print(report(result), soft_wrap=True)
-    for path in write_all(result, setup.provider, last_as_of, out_dir):
+    out.print(files.report(result), soft_wrap=True)
+    for path in files.write_all(result, setup, last_as_of, out_dir):
         err.print(f"wrote {path}")
     _report_errors(outcome.errors)
     if outcome.errors:
@@ -282,14 +232,16 @@ def serve(
         str | None, typer.Option(help="Database URL (default: HITCLAIMS_DATABASE_URL or ./hitclaims.db).")
     ] = None,
 ) -> None:
-    """Start the REST API and the billers' web page (SQLite in ./hitclaims.db by default)."""
+    """Start the REST API and the billers' web page (SQLite in ./hitclaims.db by default).
+
+    Set HITCLAIMS_PROVIDER to the billing provider's YAML; only --demo bills as the example pharmacy."""
     import uvicorn
 
-    from hitclaims.api.app import create_app
+    from hitclaims.server import create_app
     from hitclaims.services.demo import load_demo
     from hitclaims.services.workplace import Workplace
 
-    place = Workplace.open(database)
+    place = Workplace.open(Settings.from_env(database_url=database), allow_example_provider=demo)
     if demo:
         password = load_demo(place)
         err.print(
@@ -308,18 +260,15 @@ def user_add(
     database: Annotated[str | None, typer.Option(help="Database URL.")] = None,
 ) -> None:
     """Add a user; the password is read from HITCLAIMS_PASSWORD or asked for."""
+    from hitclaims.services.users import add_user, role_of
     from hitclaims.services.workplace import Workplace
-    from hitclaims.store.users import ROLES, create_user
 
-    if role not in ROLES:
-        raise UnusableInputError(f"--role: {role!r} is not one of {', '.join(ROLES)}")
+    chosen = role_of(role)
     password = os.environ.get("HITCLAIMS_PASSWORD") or typer.prompt("password", hide_input=True)
-    place = Workplace.open(database)
+    # Adding a user bills nothing: the example provider is enough to open the store.
+    place = Workplace.open(Settings.from_env(database_url=database), allow_example_provider=True)
     try:
-        with place.factory() as db, db.begin():
-            create_user(db, username, password, role, "command line")
-    except ValueError as exc:
-        raise UnusableInputError(str(exc)) from None
+        add_user(place, username, password, chosen, "command line")
     finally:
         place.close()
     err.print(f"user {username} added as {role}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import (
     BaseModel,
@@ -16,6 +16,9 @@ from pydantic import (
     StringConstraints,
     WithJsonSchema,
 )
+
+from hitclaims.core.vocabulary import ClaimStatus, DayStatus, Role, RunStatus, WorkKind
+from hitclaims.services.users import MAX_PASSWORD, MIN_PASSWORD, USERNAME_PATTERN
 
 Money = Annotated[
     Decimal,
@@ -38,10 +41,8 @@ IsoDate = Annotated[
     BeforeValidator(_iso_date),
     WithJsonSchema({"type": "string", "format": "date", "pattern": r"^\d{4}-\d{2}-\d{2}$"}),
 ]
-Role = Literal["admin", "biller", "viewer"]
-Status = Literal["ready", "held", "refused", "submitted", "paid", "denied", "void"]
-Username = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9._-]{2,59}$")]
-Password = Annotated[str, StringConstraints(min_length=10, max_length=200)]
+Username = Annotated[str, StringConstraints(pattern=USERNAME_PATTERN)]
+Password = Annotated[str, StringConstraints(min_length=MIN_PASSWORD, max_length=MAX_PASSWORD)]
 EpisodeKey = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,29}$")]
 
 
@@ -86,7 +87,7 @@ class UserChange(Doc):
     password: Password | None = None
 
 
-class Imported(Doc):
+class ImportOut(Doc):
     episode_id: str
     version: int
     changed: bool
@@ -119,7 +120,7 @@ class EpisodeOut(Doc):
 
 class LedgerDay(Doc):
     date: date
-    status: Literal["billed", "held", "not_billable"]
+    status: DayStatus
     code: str | None
     reasons: list[str]
     held_by: list[str]
@@ -147,7 +148,7 @@ class RunOut(Doc):
     period_from: date
     period_to: date
     as_of: date
-    status: Literal["running", "done", "failed"]
+    status: RunStatus
     total: int
     done: int
     started_by: str
@@ -163,7 +164,7 @@ class ClaimSummary(Doc):
     payer_id: str
     period_from: date
     period_to: date
-    status: Status
+    status: ClaimStatus
     frequency_code: str
     total_charge: Money
     is_current: bool
@@ -184,7 +185,7 @@ class ClaimOut(ClaimSummary):
 
 
 class StatusChange(Doc):
-    status: Status
+    status: ClaimStatus
     note: Annotated[str, StringConstraints(max_length=500)] = ""
 
 
@@ -193,8 +194,8 @@ class WorkItemOut(Doc):
     claim_id: str
     episode_id: str
     payer_id: str
-    status: Status
-    holds: Literal["claim", "day", "line"]
+    status: ClaimStatus
+    holds: WorkKind
     date: date | None
     rule: str
     message: str
@@ -205,8 +206,11 @@ class ExportRequest(Doc):
 
 
 class ExportOut(Doc):
+    """The first 837 batch and its claims; `interchanges` lists every batch the export made."""
+
     interchange: int
     claims: list[int]
+    interchanges: list[int]
 
 
 class AuditOut(Doc):

@@ -36,6 +36,10 @@ class NotSignedInError(HitclaimsError):
     """No valid session: sign in first."""
 
 
+class UnavailableError(HitclaimsError):
+    """Busy for now (a locked database): the same request may succeed later."""
+
+
 class UnusableInputError(HitclaimsError):
     """Input that cannot be used at all: a malformed request, file or value."""
 

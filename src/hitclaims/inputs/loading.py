@@ -20,8 +20,10 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from hitclaims.core.catalog import Catalog
-from hitclaims.core.errors import InputError
+from hitclaims.core.days import Period
+from hitclaims.core.errors import InputError, UnusableInputError
 from hitclaims.core.policy import PayerPolicy
+from hitclaims.core.policy import catalog_problems as policy_problems
 from hitclaims.core.provider import Provider
 from hitclaims.core.records import Episode, Problem, episode_problems
 
@@ -231,25 +233,29 @@ class PolicyBook:
     policies: dict[str, tuple[tuple[str, PayerPolicy], ...]]  # id -> ((file, policy), ...)
 
     def for_payer(self, payer_id: str, on: date) -> PayerPolicy:
+        """The payer's policy in force on the day; UnusableInputError naming `payer_id` if none."""
         versions = self.policies.get(payer_id)
         if not versions:
             known = ", ".join(sorted(self.policies)) or "none"
-            raise LookupError(f"no payer policy for payer {payer_id!r} (policies at hand: {known})")
+            raise UnusableInputError(
+                f"no payer policy for payer {payer_id!r} (policies at hand: {known})", "payer_id"
+            )
         for _, policy in versions:
             if policy.effective.covers(on):
                 return policy
-        raise LookupError(f"no policy of payer {payer_id!r} is in force on {on}")
+        raise UnusableInputError(f"no policy of payer {payer_id!r} is in force on {on}", "payer_id")
 
     def __len__(self) -> int:
         return len(self.policies)
 
 
-def parse_policy(file: str, text: str, rules: Iterable[str]) -> PayerPolicy:
+def parse_policy(file: str, text: str, catalog: Catalog) -> PayerPolicy:
     policy = _model_from_yaml(file, text, PayerPolicy)
-    known = set(rules)
     for rule in policy.severity_overrides:
-        if rule not in known:
+        if rule not in catalog.rules:
             raise InputError(file, "severity_overrides", rule, "unknown rule id")
+    for problem in policy_problems(policy, catalog):
+        raise InputError(file, None, problem.field, problem.problem)
     return policy
 
 
@@ -266,23 +272,29 @@ def bundled_policy_folders() -> list[Traversable]:
 
 
 def load_policies(folders: Sequence[Path | Traversable], catalog: Catalog) -> PolicyBook:
-    found: dict[str, list[tuple[str, PayerPolicy]]] = {}
+    found: list[tuple[str, PayerPolicy]] = []
     for folder in folders:
         if not folder.is_dir():
             raise InputError(str(folder), None, None, "no such folder of payer policies")
-        for file in policy_files(folder):
-            name = str(file)
-            policy = parse_policy(name, read_text(file), catalog.rules)
-            for other_file, other in found.get(policy.id, []):
-                if _overlap(policy, other):
-                    raise InputError(
-                        name,
-                        None,
-                        "effective",
-                        f"payer {policy.id!r} already has a policy in force on these dates ({other_file})",
-                    )
-            found.setdefault(policy.id, []).append((name, policy))
-    return PolicyBook({k: tuple(v) for k, v in found.items()})
+        found.extend((str(f), parse_policy(str(f), read_text(f), catalog)) for f in policy_files(folder))
+    return book_of(found)
+
+
+def book_of(policies: Iterable[tuple[str, PayerPolicy]]) -> PolicyBook:
+    """The policies by payer, refusing two of one payer in force on the same day (DOMAIN §9):
+    the same check whether the files come from a folder or from the server's database."""
+    found: dict[str, list[tuple[str, PayerPolicy]]] = {}
+    for name, policy in policies:
+        for other_file, other in found.get(policy.id, []):
+            if _overlap(policy, other):
+                raise InputError(
+                    name,
+                    None,
+                    "effective",
+                    f"payer {policy.id!r} already has a policy in force on these dates ({other_file})",
+                )
+        found.setdefault(policy.id, []).append((name, policy))
+    return PolicyBook({k: tuple(sorted(v, key=lambda fp: fp[1].effective.from_)) for k, v in found.items()})
 
 
 def _overlap(a: PayerPolicy, b: PayerPolicy) -> bool:
@@ -292,6 +304,34 @@ def _overlap(a: PayerPolicy, b: PayerPolicy) -> bool:
 
 
 # --- the provider -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Example:
+    """A bundled example episode with the period and submission date its expectation names."""
+
+    name: str
+    episode_id: str
+    text: str
+    period: Period
+    as_of: date
+
+
+def bundled_examples() -> list[Example]:
+    folder = resources.files("hitclaims") / "examples"
+    found = []
+    for expected in sorted(folder.iterdir(), key=lambda f: f.name):
+        if not expected.name.endswith(".expected.json"):
+            continue
+        meta = json.loads(expected.read_text("utf-8"))
+        episode = folder / expected.name.replace(".expected.json", ".json")
+        text = episode.read_text("utf-8")
+        first, last = (date.fromisoformat(d) for d in meta["period"])
+        episode_id = str(json.loads(text)["episode_id"])
+        found.append(
+            Example(episode.name, episode_id, text, Period(first, last), date.fromisoformat(meta["as_of"]))
+        )
+    return found
 
 
 def bundled_provider_file() -> Traversable:

@@ -1,4 +1,5 @@
-"""The workplace: one database plus what billing needs (catalogs, policies, the provider).
+"""The workplace, the composition root: one database plus what billing needs (catalogs, policies,
+the provider) and the pharmacy's clock, wired once from the settings.
 
 Opening it migrates the database and loads the policy files into it; billing reads the policies
 back from the database, so every run bills with the policies on record.
@@ -6,26 +7,33 @@ back from the database, so every run bills with the policies on record.
 
 from __future__ import annotations
 
-import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from importlib.resources.abc import Traversable
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine, func, select
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session as DbSession
 from sqlalchemy.orm import sessionmaker
 
 from hitclaims.core.catalog import Catalog
+from hitclaims.core.errors import ConflictError, UnavailableError, UnusableInputError
 from hitclaims.core.provider import Provider
 from hitclaims.inputs.catalog_files import load_catalog
 from hitclaims.inputs.loading import bundled_policy_folders, bundled_provider_file, load_provider
+from hitclaims.inputs.settings import Clock, Settings
 from hitclaims.services.billing import Setup
 from hitclaims.store.db import make_engine, migrate, session_factory
 from hitclaims.store.models import PolicyRecord
 from hitclaims.store.policies import policy_book, sync_policies
+
+NO_PROVIDER = (
+    "no billing provider is set: set HITCLAIMS_PROVIDER to the provider YAML (NPI, tax id, address,"
+    " clearinghouse), or start with --demo to use the example pharmacy"
+)
 
 
 @dataclass
@@ -34,7 +42,7 @@ class Workplace:
     factory: sessionmaker[DbSession]
     catalog: Catalog
     provider: Provider
-    zone: ZoneInfo  # the pharmacy's own time zone: 837 timestamps, "today"
+    clock: Clock
     _setup: Setup | None = None
     _stamp: object = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -42,20 +50,23 @@ class Workplace:
     @classmethod
     def open(
         cls,
-        url: str | None = None,
-        provider_file: Path | None = None,
+        settings: Settings,
+        allow_example_provider: bool = False,
         policy_folders: Sequence[Path | Traversable] | None = None,
     ) -> Workplace:
-        engine = make_engine(url)
+        """Wire the workplace. Without a provider file only the demo (and commands that bill
+        nothing) may use the example pharmacy: a real server must never bill as someone else."""
+        if settings.provider_file is None and not allow_example_provider:
+            raise UnusableInputError(NO_PROVIDER, "HITCLAIMS_PROVIDER")
+        provider = load_provider(settings.provider_file or bundled_provider_file())
+        engine = make_engine(settings.database_url)
         migrate(engine)
         factory = session_factory(engine)
         catalog = load_catalog()
-        provider_path = provider_file or _env_path("HITCLAIMS_PROVIDER")
-        provider = load_provider(provider_path or bundled_provider_file())
         with factory() as db, db.begin():
             sync_policies(db, policy_folders or bundled_policy_folders(), catalog, "system")
-        zone = ZoneInfo(os.environ.get("HITCLAIMS_TIMEZONE", "America/Chicago"))
-        return cls(engine, factory, catalog, provider, zone)
+            policy_book(db, catalog)  # overlapping policies refuse the start, as on the command line
+        return cls(engine, factory, catalog, provider, settings.clock)
 
     def setup(self) -> Setup:
         """Catalogs, the policies on record and the provider; reread when the policies change."""
@@ -67,10 +78,24 @@ class Workplace:
                     self._stamp = tuple(stamp)
                 return self._setup
 
+    @contextmanager
+    def reading(self) -> Iterator[DbSession]:
+        """A session for reads (no transaction kept open)."""
+        with self.factory() as db:
+            yield db
+
+    @contextmanager
+    def changing(self) -> Iterator[DbSession]:
+        """One transaction; a lost race or a busy database is a typed error, not a driver's."""
+        try:
+            with self.factory() as db, db.begin():
+                yield db
+        except IntegrityError:
+            raise ConflictError(
+                "the change conflicts with another one made at the same time; try again"
+            ) from None
+        except OperationalError:
+            raise UnavailableError("the database is busy; try again") from None
+
     def close(self) -> None:
         self.engine.dispose()
-
-
-def _env_path(name: str) -> Path | None:
-    value = os.environ.get(name)
-    return Path(value) if value else None

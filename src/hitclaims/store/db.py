@@ -1,4 +1,4 @@
-"""The database: SQLite in a file by default, PostgreSQL through HITCLAIMS_DATABASE_URL.
+"""The database: SQLite in a file by default, PostgreSQL by URL (settings decide which).
 
 The schema is created and kept current by Alembic migrations on first start, never by
 `create_all`, so production databases and tests go through the same path.
@@ -6,7 +6,6 @@ The schema is created and kept current by Alembic migrations on first start, nev
 
 from __future__ import annotations
 
-import os
 from importlib import resources
 from typing import Any
 
@@ -15,17 +14,11 @@ from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
-DEFAULT_URL = "sqlite:///hitclaims.db"
 # The API serves requests on a thread pool of 40; every one may need a connection at once.
 POOL_SIZE, POOL_OVERFLOW = 20, 30
 
 
-def database_url() -> str:
-    return os.environ.get("HITCLAIMS_DATABASE_URL", DEFAULT_URL)
-
-
-def make_engine(url: str | None = None) -> Engine:
-    url = url or database_url()
+def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         # A billing run and a biller's page may write at once: wait for the lock, don't fail.
         engine = create_engine(

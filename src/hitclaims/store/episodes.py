@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session as DbSession
+from sqlalchemy.orm import selectinload
 
+from hitclaims.core.errors import ConflictError
 from hitclaims.core.records import Episode
-from hitclaims.store.models import Episode as EpisodeRecord
-from hitclaims.store.models import EpisodeVersion, Patient
-from hitclaims.store.users import audit, now
+from hitclaims.store.audit import audit, now
+from hitclaims.store.models import EpisodeRecord, EpisodeVersion, Patient
 
 
 def content_of(episode: Episode) -> dict[str, Any]:
@@ -25,13 +27,15 @@ def digest(content: Any) -> str:
 
 
 @dataclass(frozen=True)
-class Imported:
+class EpisodeImport:
     episode_id: str
     version: int
     changed: bool
 
 
-def import_episode(db: DbSession, episode: Episode, source: str, notes: list[str], username: str) -> Imported:
+def import_episode(
+    db: DbSession, episode: Episode, source: str, notes: list[str], username: str
+) -> EpisodeImport:
     content = content_of(episode)
     key = digest(content)
     patient = db.scalar(select(Patient).where(Patient.patient_key == episode.patient.id))
@@ -53,10 +57,10 @@ def import_episode(db: DbSession, episode: Episode, source: str, notes: list[str
         db.flush()
     else:
         if record.patient_id != patient.id:
-            raise ValueError(f"episode_id: {episode.episode_id} belongs to another patient")
+            raise ConflictError(f"episode {episode.episode_id} belongs to another patient", "episode_id")
         current = _version(db, record.id, record.current_version)
         if current is not None and current.content_digest == key:
-            return Imported(episode.episode_id, record.current_version, changed=False)
+            return EpisodeImport(episode.episode_id, record.current_version, changed=False)
     record.current_version += 1
     record.payer_id = episode.coverage.payer_id
     record.updated_at = now()
@@ -81,7 +85,7 @@ def import_episode(db: DbSession, episode: Episode, source: str, notes: list[str
         version=record.current_version,
         source=source,
     )
-    return Imported(episode.episode_id, record.current_version, changed=True)
+    return EpisodeImport(episode.episode_id, record.current_version, changed=True)
 
 
 def _version(db: DbSession, episode_id: int, version: int) -> EpisodeVersion | None:
@@ -100,3 +104,30 @@ def current_version(db: DbSession, record: EpisodeRecord) -> EpisodeVersion:
 
 def load(version: EpisodeVersion) -> Episode:
     return Episode.model_validate_json(json.dumps(version.content))
+
+
+def by_key(db: DbSession, episode_key: str) -> EpisodeRecord | None:
+    return db.scalar(select(EpisodeRecord).where(EpisodeRecord.episode_key == episode_key))
+
+
+def missing_keys(db: DbSession, keys: Sequence[str]) -> list[str]:
+    """The listed episode ids that are not in the store, in the order given."""
+    known = set(db.scalars(select(EpisodeRecord.episode_key).where(EpisodeRecord.episode_key.in_(keys))))
+    return [k for k in keys if k not in known]
+
+
+def page(db: DbSession, limit: int, offset: int = 0) -> list[EpisodeRecord]:
+    query = select(EpisodeRecord).options(selectinload(EpisodeRecord.patient))
+    return list(db.scalars(query.order_by(EpisodeRecord.episode_key).limit(limit).offset(offset)))
+
+
+def with_versions(db: DbSession, episode_key: str) -> EpisodeRecord | None:
+    return db.scalar(
+        select(EpisodeRecord)
+        .where(EpisodeRecord.episode_key == episode_key)
+        .options(selectinload(EpisodeRecord.patient), selectinload(EpisodeRecord.versions))
+    )
+
+
+def version(db: DbSession, record: EpisodeRecord, number: int) -> EpisodeVersion | None:
+    return _version(db, record.id, number)

@@ -63,7 +63,7 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
-class Session(Base):
+class UserSession(Base):
     """A signed-in session: only the token's digest is stored."""
 
     __tablename__ = "sessions"
@@ -96,7 +96,7 @@ class Patient(Base):
     first_name: Mapped[str] = mapped_column(String(60))
 
 
-class Episode(Base):
+class EpisodeRecord(Base):
     __tablename__ = "episodes"
     id: Mapped[int] = mapped_column(primary_key=True)
     episode_key: Mapped[str] = mapped_column(String(30), unique=True)
@@ -124,7 +124,7 @@ class EpisodeVersion(Base):
     notes: Mapped[list[Any]] = mapped_column(default=list)
     imported_at: Mapped[datetime] = mapped_column(UtcDateTime())
     imported_by: Mapped[str] = mapped_column(String(60))
-    episode: Mapped[Episode] = relationship(back_populates="versions")
+    episode: Mapped[EpisodeRecord] = relationship(back_populates="versions")
 
 
 class PolicyRecord(Base):
@@ -194,7 +194,7 @@ class ClaimRecord(Base):
     findings: Mapped[list[FindingRecord]] = relationship()
     held: Mapped[list[HeldDayRecord]] = relationship()
     events: Mapped[list[ClaimEvent]] = relationship(order_by="ClaimEvent.id")
-    episode: Mapped[Episode] = relationship()
+    episode: Mapped[EpisodeRecord] = relationship()
 
 
 class ClaimLineRecord(Base):
@@ -245,7 +245,7 @@ class ClaimEvent(Base):
     note: Mapped[str] = mapped_column(Text, default="")
 
 
-class BilledDay(Base):
+class BilledDayRecord(Base):
     """The billed-day ledger: a per-diem day of one patient, therapy family and payer, once."""
 
     __tablename__ = "billed_days"
@@ -262,7 +262,7 @@ class BilledDay(Base):
     claim_id: Mapped[int] = mapped_column(ForeignKey("claims.id"), index=True)
 
 
-class BilledItem(Base):
+class BilledItemRecord(Base):
     """Drug, nursing and supply services billed: each once per patient and payer."""
 
     __tablename__ = "billed_items"

@@ -11,10 +11,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session as DbSession
 
 from hitclaims.core.catalog import Catalog
-from hitclaims.core.policy import PayerPolicy
-from hitclaims.inputs.loading import PolicyBook, parse_policy, policy_files, read_text
+from hitclaims.inputs.loading import PolicyBook, book_of, parse_policy, policy_files, read_text
+from hitclaims.store.audit import audit, now
 from hitclaims.store.models import PolicyRecord
-from hitclaims.store.users import audit, now
 
 
 def sync_policies(
@@ -25,7 +24,7 @@ def sync_policies(
     for folder in folders:
         for file in policy_files(folder):
             text = read_text(file)
-            policy = parse_policy(file.name, text, catalog.rules)
+            policy = parse_policy(file.name, text, catalog)
             digest = hashlib.sha256(text.encode()).hexdigest()
             row = db.scalar(
                 select(PolicyRecord).where(
@@ -45,9 +44,7 @@ def sync_policies(
 
 
 def policy_book(db: DbSession, catalog: Catalog) -> PolicyBook:
-    found: dict[str, list[tuple[str, PayerPolicy]]] = {}
-    for row in db.scalars(select(PolicyRecord).order_by(PolicyRecord.payer_id, PolicyRecord.effective_from)):
-        found.setdefault(row.payer_id, []).append(
-            (row.source_file, parse_policy(row.source_file, row.yaml_text, catalog.rules))
-        )
-    return PolicyBook({k: tuple(v) for k, v in found.items()})
+    """The policies on record; overlapping date ranges of one payer are unusable, as on the command
+    line (the server used to bill with the older one)."""
+    rows = db.scalars(select(PolicyRecord).order_by(PolicyRecord.payer_id, PolicyRecord.effective_from))
+    return book_of((row.source_file, parse_policy(row.source_file, row.yaml_text, catalog)) for row in rows)

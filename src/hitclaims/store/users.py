@@ -7,50 +7,38 @@ digest is stored, so a copy of the database signs nobody in.
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
-from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from datetime import timedelta
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session as DbSession
 
-from hitclaims.store.models import AuditEntry, Session, User
+from hitclaims.core.errors import ConflictError, NotFoundError, UnusableInputError
+from hitclaims.core.vocabulary import Role
+from hitclaims.store.audit import audit, now
+from hitclaims.store.models import User, UserSession
 
-Role = Literal["admin", "biller", "viewer"]
-ROLES: tuple[Role, ...] = ("admin", "biller", "viewer")
 SESSION_HOURS = 12
+# Lower case, starting with a letter: the same rule for the API, the web page and the command line.
+USERNAME_PATTERN = r"^[a-z][a-z0-9._-]{2,59}$"
 MIN_PASSWORD = 10
 _hasher = PasswordHasher()
 
 
-class AccessError(Exception):
-    """Signed out, or not allowed to do this."""
-
-
-class ConflictError(ValueError):
-    """The change collides with what is already there (a taken user name)."""
-
-
-def now() -> datetime:
-    return datetime.now(UTC)
-
-
-def audit(db: DbSession, username: str, action: str, entity: str, entity_id: object, **detail: Any) -> None:
-    """Record a change. `detail` carries ids and counts only, never personal data."""
-    db.add(
-        AuditEntry(
-            at=now(), username=username, action=action, entity=entity, entity_id=str(entity_id), detail=detail
-        )
-    )
-
-
 def create_user(db: DbSession, username: str, password: str, role: Role, by: str) -> User:
+    if not re.fullmatch(USERNAME_PATTERN, username):
+        raise UnusableInputError(
+            "a user name is 3 to 60 lower-case letters, digits, '.', '_' or '-', starting with a letter",
+            "username",
+        )
     if len(password) < MIN_PASSWORD:
-        raise ValueError(f"password: at least {MIN_PASSWORD} characters")
+        raise UnusableInputError(f"a password has at least {MIN_PASSWORD} characters", "password")
     if db.scalar(select(User).where(User.username == username)) is not None:
-        raise ConflictError(f"username: {username!r} is taken")
+        raise ConflictError(f"the user name {username!r} is taken", "username")
     user = User(
         username=username, password_hash=_hasher.hash(password), role=role, active=True, created_at=now()
     )
@@ -70,24 +58,24 @@ def update_user(
 ) -> User:
     user = db.scalar(select(User).where(User.username == username))
     if user is None:
-        raise LookupError(f"no user {username!r}")
+        raise NotFoundError(f"no user {username!r}", "username")
     changed: dict[str, Any] = {}
     if role is not None and role != user.role:
         user.role, changed["role"] = role, role
     if active is not None and active != user.active:
         user.active, changed["active"] = active, active
         if not active:
-            db.execute(delete(Session).where(Session.user_id == user.id))
+            db.execute(delete(UserSession).where(UserSession.user_id == user.id))
     if password is not None:
         if len(password) < MIN_PASSWORD:
-            raise ValueError(f"password: at least {MIN_PASSWORD} characters")
+            raise UnusableInputError(f"a password has at least {MIN_PASSWORD} characters", "password")
         user.password_hash, changed["password"] = _hasher.hash(password), "changed"
     if user.role != "admin" or not user.active:
         admins = db.scalar(
             select(func.count()).select_from(User).where(User.role == "admin", User.active.is_(True))
         )
         if not admins:
-            raise ValueError("role: the last active admin cannot be removed")
+            raise UnusableInputError("the last active admin cannot be removed", "role")
     audit(db, by, "user.update", "user", user.id, login=username, **changed)
     return user
 
@@ -113,7 +101,7 @@ def _digest(token: str) -> str:
 def open_session(db: DbSession, user: User) -> str:
     token = secrets.token_urlsafe(32)
     db.add(
-        Session(
+        UserSession(
             token_digest=_digest(token),
             user_id=user.id,
             created_at=now(),
@@ -125,16 +113,19 @@ def open_session(db: DbSession, user: User) -> str:
 
 
 def user_for_token(db: DbSession, token: str) -> User | None:
-    session = db.scalar(select(Session).where(Session.token_digest == _digest(token)))
+    session = db.scalar(select(UserSession).where(UserSession.token_digest == _digest(token)))
     if session is None or session.expires_at < now() or not session.user.active:
         return None
     return session.user
 
 
 def close_session(db: DbSession, token: str) -> None:
-    db.execute(delete(Session).where(Session.token_digest == _digest(token)))
+    db.execute(delete(UserSession).where(UserSession.token_digest == _digest(token)))
 
 
-def require(user: User, *roles: Role) -> None:
-    if user.role not in roles:
-        raise AccessError(f"a {user.role} may not do this (needs {' or '.join(roles)})")
+def by_name(db: DbSession, username: str) -> User | None:
+    return db.scalar(select(User).where(User.username == username))
+
+
+def all_users(db: DbSession) -> list[User]:
+    return list(db.scalars(select(User).order_by(User.username)))

@@ -1,9 +1,10 @@
 """An episode's month as a calendar: each day billed, held, not billable or outside therapy, and why.
 
-The days come from `compute` (the engine's day ledger, computed now from the current records
-and what other claims already bill), so the calendar explains exactly what a run would do. A
-computation for the whole month sees the days an existing claim bills as "already billed"; the
-billed-day ledger then names that claim, so the cell says "billed" and links to it.
+The days come from the episode service's period ledger (the engine's day ledger, computed now
+from the current records and what other claims already bill), so the calendar explains exactly
+what a run would do. A computation for the whole month sees the days an existing claim bills as
+"already billed"; the billed-day ledger then names that claim, so the cell says "billed" and
+links to it.
 """
 
 from __future__ import annotations
@@ -12,17 +13,11 @@ import calendar
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session as DbSession
-
 from hitclaims.core.claim import LedgerRow
 from hitclaims.core.days import Period
+from hitclaims.core.errors import UnusableInputError
+from hitclaims.services import episodes
 from hitclaims.services.workplace import Workplace
-from hitclaims.store import claims as claim_store
-from hitclaims.store.episodes import current_version, load
-from hitclaims.store.models import BilledDay, ClaimRecord
-from hitclaims.store.models import Episode as EpisodeRecord
-from hitclaims.store.runs import compute
 
 KINDS = {
     "billed": "Billed",
@@ -93,32 +88,7 @@ def parse_month(text: str) -> date:
             raise ValueError(year)
         return date(year, month, 1)
     except ValueError:
-        raise ValueError(f"month: '{text}' is not a month (YYYY-MM)") from None
-
-
-def default_month(db: DbSession, record: EpisodeRecord, fallback: date) -> date:
-    """The month of the most recent claim, else the month the first order starts."""
-    latest = claim_store.find(db, episode_key=record.episode_key, current_only=False, limit=1)
-    if latest:
-        return latest[0].period_start.replace(day=1)
-    orders = load(current_version(db, record)).orders
-    start = min((o.start for o in orders), default=fallback)
-    return start.replace(day=1)
-
-
-def _on_claims(db: DbSession, record: EpisodeRecord, period: Period) -> dict[date, OnClaim]:
-    """Days of this patient and payer in the billed-day ledger, with the claim that bills them."""
-    rows = db.execute(
-        select(BilledDay.service_date, ClaimRecord.id, ClaimRecord.claim_key)
-        .join(ClaimRecord, ClaimRecord.id == BilledDay.claim_id)
-        .where(
-            BilledDay.patient_key == record.patient.patient_key,
-            BilledDay.payer_id == record.payer_id,
-            BilledDay.service_date >= period.start,
-            BilledDay.service_date <= period.end,
-        )
-    ).all()
-    return {day: OnClaim(claim_id, key) for day, claim_id, key in rows}
+        raise UnusableInputError(f"'{text}' is not a month (YYYY-MM)", "month") from None
 
 
 def _cell(day: date, row: LedgerRow | None, claim: OnClaim | None) -> DayCell:
@@ -146,15 +116,11 @@ def _weeks(cells: list[DayCell]) -> list[list[DayCell | None]]:
     return [padded[i : i + 7] for i in range(0, len(padded), 7)]
 
 
-def month_calendar(db: DbSession, place: Workplace, record: EpisodeRecord, first: date, as_of: date) -> Month:
+def month_calendar(place: Workplace, episode_key: str, first: date, as_of: date) -> Month:
     last = first.replace(day=calendar.monthrange(first.year, first.month)[1])
     period = Period(first, last)
-    problem = ""
-    try:
-        result = compute(db, record.episode_key, period, as_of, place.setup())
-        rows = {r.date: r for r in result.claims[0].ledger}
-    except LookupError as exc:  # no payer policy in force that month
-        rows, problem = {}, str(exc).strip("'\"")
-    on_claims = _on_claims(db, record, period)
+    found = episodes.period_ledger(place, episode_key, first, last, as_of)
+    rows = {r.date: r for r in found.rows}
+    on_claims = {day: OnClaim(*claim) for day, claim in found.on_claims.items()}
     cells = [_cell(day, rows.get(day), on_claims.get(day)) for day in period.days()]
-    return Month(first, last, _weeks(cells), problem)
+    return Month(first, last, _weeks(cells), found.problem)

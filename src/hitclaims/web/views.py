@@ -9,18 +9,17 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from markupsafe import Markup, escape
-from sqlalchemy import func, or_, select
-from sqlalchemy.orm import Session as DbSession
 
-from hitclaims.store.claims import STATES, WorkItem
-from hitclaims.store.models import BillingRun, ClaimRecord
+from hitclaims.core.errors import UnusableInputError
+from hitclaims.core.vocabulary import RUN_OUTCOMES
+from hitclaims.services.claims import WorkItem
+from hitclaims.store.models import BillingRun
 
-OUTCOMES = ("created", "unchanged", "superseded", "replaced", "failed")
 # The order a biller reads a claim's problems in: what holds the whole claim first.
 _KIND_ORDER = {"claim": 0, "line": 1, "day": 2}
 
 
-def money(value: Decimal | float | int | str | None) -> str:
+def show_money(value: Decimal | float | int | str | None) -> str:
     if value is None or value == "":
         return "—"
     amount = Decimal(str(value))
@@ -39,21 +38,6 @@ def local_time(moment: datetime | None, zone: ZoneInfo) -> str:
 def breakable(rule: str) -> Markup:
     """A rule id may wrap after its dots (a narrow calendar cell), never inside a word."""
     return Markup(".<wbr>").join(escape(part) for part in rule.split("."))
-
-
-def today(zone: ZoneInfo) -> date:
-    return datetime.now(zone).date()
-
-
-def status_counts(db: DbSession) -> dict[str, int]:
-    """Current claims by status; void ones are no longer current, so they are counted apart."""
-    rows = db.execute(
-        select(ClaimRecord.status, func.count())
-        .where(or_(ClaimRecord.is_current.is_(True), ClaimRecord.status == "void"))
-        .group_by(ClaimRecord.status)
-    ).all()
-    found = {row[0]: int(row[1]) for row in rows}
-    return {status: found.get(status, 0) for status in STATES}
 
 
 @dataclass
@@ -77,14 +61,6 @@ def group_worklist(items: list[WorkItem]) -> list[WorkGroup]:
     for group in groups.values():
         group.items.sort(key=lambda i: (_KIND_ORDER.get(i.kind, 3), i.day or date.min, i.rule))
     return list(groups.values())
-
-
-def payers(db: DbSession) -> list[str]:
-    return list(db.scalars(select(ClaimRecord.payer_id).distinct().order_by(ClaimRecord.payer_id)))
-
-
-def recent_runs(db: DbSession, limit: int = 15) -> list[BillingRun]:
-    return list(db.scalars(select(BillingRun).order_by(BillingRun.id.desc()).limit(limit)))
 
 
 @dataclass(frozen=True)
@@ -135,7 +111,7 @@ def run_view(run: BillingRun, zone: ZoneInfo) -> RunView:
         started_by=run.started_by,
         started_at=local_time(run.started_at, zone),
         finished_at=local_time(run.finished_at, zone),
-        counts={o: int(summary.get(o, 0)) if finished else 0 for o in OUTCOMES},
+        counts={o: int(summary.get(o, 0)) if finished else 0 for o in RUN_OUTCOMES},
         days_already_billed=int(summary.get("days_already_billed", 0)) if finished else 0,
         episodes=episodes,
     )
@@ -145,7 +121,7 @@ def parse_day(text: str, label: str) -> date:
     try:
         return date.fromisoformat(text.strip())
     except ValueError:
-        raise ValueError(f"{label}: '{text}' is not a date (YYYY-MM-DD)") from None
+        raise UnusableInputError(f"'{text}' is not a date (YYYY-MM-DD)", label) from None
 
 
 def previous_month(day: date) -> tuple[date, date]:

@@ -1,0 +1,275 @@
+"""Billing in the store: one episode's period, and billing runs over many, never a day twice.
+
+Per episode, one transaction: read what other claims already bill (the billed-day ledger), run
+the pure engine with that history, let the pure lifecycle decide what the new claims do to the
+episode's current ones, and have the store write exactly that. The ledger's unique keys make the
+database the judge when runs race; a losing transaction is retried and then sees the winner.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session as DbSession
+
+from hitclaims.core import lifecycle
+from hitclaims.core.claim import Claim
+from hitclaims.core.days import Period
+from hitclaims.core.engine import History, bill_episode
+from hitclaims.core.errors import NotFoundError, UnusableInputError
+from hitclaims.core.vocabulary import RUN_OUTCOMES, RunOutcome, RunStatus
+from hitclaims.services.billing import Setup
+from hitclaims.services.workplace import Workplace
+from hitclaims.store import claims as claim_store
+from hitclaims.store import episodes as episode_store
+from hitclaims.store import ledger
+from hitclaims.store import runs as run_store
+from hitclaims.store.audit import audit
+from hitclaims.store.models import BillingRun, ClaimRecord, EpisodeRecord
+
+ATTEMPTS = 8
+PROGRESS_EVERY = 10  # episodes between two progress writes
+
+
+@dataclass
+class EpisodeBilled:
+    """What billing one episode for a period did."""
+
+    episode_id: str
+    outcome: RunOutcome
+    claims: list[str] = field(default_factory=list)
+    days_already_billed: int = 0
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class Billing:
+    """One episode billed for one period against the store's history (nothing written yet)."""
+
+    episode: EpisodeRecord
+    version_id: int
+    patient: str
+    current: list[ClaimRecord]  # the episode's current claims for the period, which may be replaced
+    history: History
+    claims: list[Claim]
+
+
+def compute(db: DbSession, episode_key: str, period: Period, as_of: date, setup: Setup) -> Billing:
+    """What billing the episode now would produce, given what other claims already bill."""
+    episode = episode_store.by_key(db, episode_key)
+    if episode is None:
+        raise NotFoundError(f"no episode {episode_key}", "episode_id")
+    version = episode_store.current_version(db, episode)
+    records = episode_store.load(version)
+    policy = setup.policies.for_payer(records.coverage.payer_id, period.start)
+    current = claim_store.current_for(db, episode.id, period)
+    auths = [a.number for a in records.coverage.authorizations]
+    own = [c.id for c in current]
+    history = ledger.history(db, records.patient.id, records.coverage.payer_id, own, period, auths)
+    claims = bill_episode(records, policy, setup.catalog, setup.provider, period, as_of, history)
+    return Billing(episode, version.id, records.patient.id, current, history, claims)
+
+
+def _stored(record: ClaimRecord) -> lifecycle.StoredClaim:
+    return lifecycle.StoredClaim(record.claim_key, record.status, record.content_digest, record.payer_id)  # type: ignore[arg-type]
+
+
+def bill_in_store(
+    db: DbSession,
+    episode_key: str,
+    period: Period,
+    as_of: date,
+    setup: Setup,
+    username: str,
+    run_id: int | None,
+) -> EpisodeBilled:
+    """One episode, one period, inside the caller's transaction."""
+    try:
+        billing = compute(db, episode_key, period, as_of, setup)
+    except (NotFoundError, UnusableInputError) as exc:
+        return EpisodeBilled(episode_key, "failed", message=exc.message)
+    decision = lifecycle.decide([_stored(c) for c in billing.current], billing.claims)
+    already = len(billing.history.billed_days)
+    if decision.outcome == "unchanged":
+        keys = [c.claim_key for c in billing.current]
+        return EpisodeBilled(episode_key, "unchanged", keys, already, "nothing new to bill")
+    _retire(db, billing.current, decision, username, run_id)
+    written = [_write(db, billing, w, setup, username, run_id) for w in decision.writes]
+    db.flush()
+    claims = [key for key in written if key]
+    when = [str(period.start), str(period.end)]
+    audit(db, username, f"claim.{decision.outcome}", "episode", episode_key, period=when, claims=claims)
+    return EpisodeBilled(episode_key, decision.outcome, claims, already)
+
+
+def _retire(
+    db: DbSession, current: list[ClaimRecord], decision: lifecycle.Decision, username: str, run_id: int | None
+) -> None:
+    for index in decision.retired:
+        old = current[index]
+        ledger.release(db, old.id)
+        if index in decision.voided_unsent:
+            claim_store.add_event(
+                db,
+                old.id,
+                username,
+                old.status,
+                "void",
+                f"superseded by billing run {run_id} before it was sent",
+            )
+        else:
+            claim_store.add_event(
+                db, old.id, username, old.status, old.status, f"corrected by billing run {run_id}"
+            )
+        claim_store.retire(old, void=index in decision.voided_unsent)
+    db.flush()  # free the unique keys before the new claims take them
+
+
+def _write(
+    db: DbSession,
+    billing: Billing,
+    write: lifecycle.NewClaim | lifecycle.VoidOf,
+    setup: Setup,
+    username: str,
+    run_id: int | None,
+) -> str:
+    if isinstance(write, lifecycle.VoidOf):
+        sent = billing.current[write.index]
+        void = lifecycle.void_of(claim_store.claim_of(sent), sent.claim_key)
+        record = claim_store.add(
+            db,
+            void,
+            billing.episode.id,
+            sent.episode_version_id,
+            run_id,
+            sent,
+            lifecycle.billing_digest(void),
+        )
+        note = f"void of sent claim {sent.claim_key}: no longer billed"
+        claim_store.add_event(db, record.id, username, None, "ready", note)
+        return void.claim_id
+    original = billing.current[write.replaces] if write.replaces is not None else None
+    claim = lifecycle.as_replacement(write.claim, original.claim_key) if original else write.claim
+    digest = lifecycle.billing_digest(write.claim)
+    record = claim_store.add(db, claim, billing.episode.id, billing.version_id, run_id, original, digest)
+    ledger.reserve(db, record.id, claim, billing.patient, _family_of(setup))
+    claim_store.add_event(
+        db, record.id, username, None, claim.status, f"billed by run {run_id}" if run_id else "billed"
+    )
+    return claim.claim_id
+
+
+def _family_of(setup: Setup) -> Callable[[str], str]:
+    """The per-diem family a code belongs to (all pain per diems share one day)."""
+
+    def family(code: str) -> str:
+        entry = setup.catalog.per_diem.get(code)
+        return entry.therapy if entry else code
+
+    return family
+
+
+def bill_with_retry(
+    place: Workplace, episode_key: str, period: Period, as_of: date, username: str, run_id: int | None
+) -> EpisodeBilled:
+    """A losing transaction (another run billed the same key or day first) is retried: it then
+    sees the winner's claim and bills nothing twice."""
+    setup = place.setup()
+    for attempt in range(ATTEMPTS):
+        try:
+            with place.factory() as db, db.begin():
+                return bill_in_store(db, episode_key, period, as_of, setup, username, run_id)
+        except (IntegrityError, OperationalError):
+            if attempt == ATTEMPTS - 1:
+                raise
+            time.sleep(random.uniform(0.01, 0.05) * (attempt + 1))
+    raise AssertionError("unreachable")
+
+
+def start_run(place: Workplace, period: Period, as_of: date, scope: Sequence[str], username: str) -> int:
+    """Record a run (its episodes fixed now); `execute_run` bills it."""
+    with place.changing() as db:
+        if scope:
+            missing = episode_store.missing_keys(db, scope)
+            if missing:
+                raise UnusableInputError(f"there is no episode {', '.join(missing[:5])}", "episodes")
+        run = run_store.add(db, period, as_of, scope, username)
+        when = [str(period.start), str(period.end)]
+        audit(db, username, "run.start", "billing_run", run.id, period=when, episodes=run.total)
+        return run.id
+
+
+def execute_run(
+    place: Workplace, run_id: int, progress: Callable[[int], None] = lambda n: None
+) -> dict[str, Any]:
+    with place.reading() as db:
+        run = run_store.get(db, run_id)
+        if run is None:
+            raise NotFoundError(f"no billing run {run_id}", "run_id")
+        keys = list(run.summary.get("episodes", []))
+        period, as_of, username = Period(run.period_start, run.period_end), run.as_of, run.started_by
+    results: list[EpisodeBilled] = []
+    status: RunStatus = "failed"
+    try:
+        for n, key in enumerate(keys, start=1):
+            results.append(bill_with_retry(place, key, period, as_of, username, run_id))
+            if n % PROGRESS_EVERY == 0 or n == len(keys):
+                with place.changing() as db:
+                    run_store.progress(db, run_id, n)
+                progress(n)
+        status = "done"
+    finally:
+        summary = summarise(results)
+        with place.changing() as db:
+            run_store.finish(db, run_id, status, len(results), summary)
+    return summary
+
+
+def summarise(results: Sequence[EpisodeBilled]) -> dict[str, Any]:
+    counts: dict[str, int] = dict.fromkeys(RUN_OUTCOMES, 0)
+    for r in results:
+        counts[r.outcome] += 1
+    return {
+        **counts,
+        "days_already_billed": sum(r.days_already_billed for r in results),
+        "episodes": [
+            {"episode_id": r.episode_id, "outcome": r.outcome, "claims": r.claims, "message": r.message}
+            for r in results
+        ],
+    }
+
+
+def launch_run(
+    place: Workplace,
+    period: Period,
+    as_of: date | None,
+    scope: Sequence[str],
+    username: str,
+    later: Callable[[Callable[[], object]], None] | None = None,
+) -> int:
+    """Start a run and bill it now, or hand the billing to `later` (a background task)."""
+    run_id = start_run(place, period, as_of or place.clock.today(), scope, username)
+    if later is None:
+        execute_run(place, run_id)
+    else:
+        later(lambda: execute_run(place, run_id))
+    return run_id
+
+
+def recent(place: Workplace, limit: int) -> list[BillingRun]:
+    with place.reading() as db:
+        return run_store.recent(db, limit)
+
+
+def read(place: Workplace, run_id: int) -> BillingRun:
+    with place.reading() as db:
+        run = run_store.get(db, run_id)
+    if run is None:
+        raise NotFoundError(f"no billing run {run_id}", "run_id")
+    return run

@@ -1,0 +1,1 @@
+"""The billers' pages, one module per page."""
