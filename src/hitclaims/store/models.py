@@ -72,7 +72,19 @@ class UserSession(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    # The last request made with it: a session idle for longer than the idle timeout is over.
+    last_seen_at: Mapped[datetime] = mapped_column(UtcDateTime())
     user: Mapped[User] = relationship()
+
+
+class SignInFailure(Base):
+    """A failed sign-in, by user name and client address: what throttling counts."""
+
+    __tablename__ = "sign_in_failures"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(60), index=True)
+    address: Mapped[str] = mapped_column(String(64), index=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
 
 
 class AuditEntry(Base):
@@ -246,12 +258,11 @@ class ClaimEvent(Base):
 
 
 class BilledDayRecord(Base):
-    """The billed-day ledger: a per-diem day of one patient, therapy family and payer, once."""
+    """The billed-day ledger: a per-diem day of one patient and therapy family, once, whoever the
+    payer (the payer is kept to tell a second payer's claim which claim has the day)."""
 
     __tablename__ = "billed_days"
-    __table_args__ = (
-        UniqueConstraint("patient_key", "family", "service_date", "payer_id", name="uq_billed_day"),
-    )
+    __table_args__ = (UniqueConstraint("patient_key", "family", "service_date", name="uq_billed_day_once"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     patient_key: Mapped[str] = mapped_column(String(30))
     family: Mapped[str] = mapped_column(String(30))
@@ -263,10 +274,10 @@ class BilledDayRecord(Base):
 
 
 class BilledItemRecord(Base):
-    """Drug, nursing and supply services billed: each once per patient and payer."""
+    """Drug, nursing and supply services billed: each once per patient, whoever the payer."""
 
     __tablename__ = "billed_items"
-    __table_args__ = (UniqueConstraint("patient_key", "payer_id", "item_key", name="uq_billed_item"),)
+    __table_args__ = (UniqueConstraint("patient_key", "item_key", name="uq_billed_item_once"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     patient_key: Mapped[str] = mapped_column(String(30))
     payer_id: Mapped[str] = mapped_column(String(60))

@@ -106,6 +106,7 @@ def open_session(db: DbSession, user: User) -> str:
             user_id=user.id,
             created_at=now(),
             expires_at=now() + timedelta(hours=SESSION_HOURS),
+            last_seen_at=now(),
         )
     )
     audit(db, user.username, "session.open", "user", user.id)
