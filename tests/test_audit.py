@@ -8,6 +8,7 @@ from typing import Any
 
 from hitclaims.core.days import Period
 from hitclaims.core.engine import History
+from hitclaims.core.findings import BilledElsewhere
 from hitclaims.inputs.catalog_files import load_catalog
 
 from .builders import (
@@ -415,6 +416,33 @@ def test_line_already_billed_is_not_billed_again() -> None:
     )
     assert lines_of(again, "nursing") == []
     assert _status_and_rule(again, "line.already_billed") == ("ready", ["none"])
+
+
+def test_day_other_payer_is_held_naming_the_other_payers_claim() -> None:
+    other = {date(2025, 3, d): BilledElsewhere("EP-B-202503", "state-medicaid-daily") for d in (3, 4, 5)}
+    claim = bill(history=History(other_payer_days=other))
+    assert [h.date.day for h in claim.held_days if h.rule == "day.other_payer"] == [3, 4, 5]
+    assert per_diem(claim) == [("S9326", [], "2025-03-06", "2025-03-31", 26)]
+    (finding, *_) = [f for f in claim.findings if f.rule == "day.other_payer"]
+    assert "state-medicaid-daily on claim EP-B-202503" in finding.message
+    row = next(r for r in claim.ledger if r.date == date(2025, 3, 4))
+    assert row.status == "held"
+    assert _status_and_rule(claim, "day.other_payer")[1] == ["day", "day", "day"]
+
+
+def test_line_other_payer_is_held_naming_the_other_payers_claim() -> None:
+    visit = {
+        "date": "2025-03-17",
+        "start": "2025-03-17T13:00:00-05:00",
+        "end": "2025-03-17T14:00:00-05:00",
+        "credential": "RN",
+        "note": "Site care.",
+    }
+    (nursing,) = lines_of(bill(episode(nursing_visits=[visit])), "nursing")
+    elsewhere = {nursing.item_key: BilledElsewhere("EP-B-202503", "state-medicaid-daily")}
+    again = bill(episode(nursing_visits=[visit]), history=History(other_payer_items=elsewhere))
+    assert lines_of(again, "nursing") == []
+    assert _status_and_rule(again, "line.other_payer") == ("ready", ["line"])
 
 
 def test_auth_units_go_to_the_authorization_that_ends_first_so_no_authorized_day_is_held() -> None:

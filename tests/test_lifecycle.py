@@ -15,7 +15,14 @@ from hitclaims.core.engine import bill_episode
 from hitclaims.core.errors import ConflictError
 from hitclaims.core.lifecycle import NewClaim, StoredClaim, VoidOf, billing_digest, decide
 from hitclaims.core.vocabulary import CLAIM_STATUSES, ClaimStatus
-from hitclaims.inputs.loading import parse_episode
+from hitclaims.inputs.catalog_files import load_catalog
+from hitclaims.inputs.loading import (
+    bundled_policy_folders,
+    bundled_provider_file,
+    load_policies,
+    load_provider,
+    parse_episode,
+)
 
 from .builders import CATALOG, episode_dict
 
@@ -23,14 +30,6 @@ MARCH = Period(date(2025, 3, 1), date(2025, 3, 31))
 
 
 def _claim(**changes: object) -> Claim:
-    from hitclaims.inputs.catalog_files import load_catalog
-    from hitclaims.inputs.loading import (
-        bundled_policy_folders,
-        bundled_provider_file,
-        load_policies,
-        load_provider,
-    )
-
     data = episode_dict(**changes)
     data["coverage"]["payer_id"] = "nhia-commercial-access"
     episode = parse_episode("test", json.dumps(data), CATALOG)
@@ -144,3 +143,17 @@ def test_every_other_move_is_a_conflict_naming_the_allowed_ones(before: ClaimSta
 
 def test_paid_and_void_are_final() -> None:
     assert lifecycle.moves_from("paid") == frozenset() == lifecycle.moves_from("void")
+
+
+def test_a_payer_change_voids_what_the_old_payer_was_sent_and_sends_the_new_payer_an_original() -> None:
+    new_payer = CLAIM.model_copy(update={"payer_id": "state-medicaid-daily"})
+    decision = decide([_stored(CLAIM, "submitted")], [new_payer])
+    assert decision.outcome == "payer_changed"
+    assert decision.writes == (VoidOf(0), NewClaim(new_payer, None))  # never a frequency 7
+
+
+def test_a_payer_change_before_sending_simply_supersedes() -> None:
+    new_payer = CLAIM.model_copy(update={"payer_id": "state-medicaid-daily"})
+    decision = decide([_stored(CLAIM, "ready")], [new_payer])
+    assert decision.outcome == "superseded"
+    assert decision.writes == (NewClaim(new_payer, None),)

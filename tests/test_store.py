@@ -19,8 +19,8 @@ from hitclaims.core.errors import ConflictError
 from hitclaims.core.records import Episode, PriorAuthorization
 from hitclaims.formats.x12.validate import validate_x12
 from hitclaims.inputs.loading import parse_episode
-from hitclaims.services import claims, exports
-from hitclaims.services.runs import bill_with_retry, execute_run, start_run
+from hitclaims.services import claims, exports, runs
+from hitclaims.services.runs import bill_with_retry, execute_run, fail_interrupted, start_run
 from hitclaims.services.users import Person
 from hitclaims.services.workplace import Workplace
 from hitclaims.store.episodes import import_episode
@@ -205,6 +205,95 @@ def test_two_episodes_of_one_patient_and_payer_never_bill_a_day_twice(place: Wor
     assert len(billed) == len(set(billed)) == 29
     with place.factory() as db:
         assert db.scalar(select(func.count()).select_from(BilledItemRecord)) == 0
+
+
+def _with_payer(ep: Episode, payer_id: str, **changes: Any) -> Episode:
+    return ep.model_copy(
+        update={"coverage": ep.coverage.model_copy(update={"payer_id": payer_id}), **changes}
+    )
+
+
+def test_two_episodes_of_one_patient_under_two_payers_bill_each_day_once(place: Workplace) -> None:
+    _import(place, _episode())
+    _import(place, _with_payer(_episode(), "example-commercial-access", episode_id="EP-T1-B"))
+    summary = _run(place)
+    billed = [d for _, d in _billed_days(place)]
+    assert len(billed) == len(set(billed)) == 29  # never the same day to two payers
+    second = next(c for c in _current(place) if c.content["payer_id"] == "example-commercial-access")
+    held = {h["rule"] for h in second.content["held_days"]}
+    assert held == {"day.other_payer"}
+    assert any("on claim EP-T1-202503" in f["message"] for f in second.content["findings"])
+    assert summary["failed"] == 0
+
+
+def test_a_payer_change_after_sending_voids_at_the_old_payer_and_bills_the_new_one_an_original(
+    place: Workplace,
+) -> None:
+    ex2 = parse_episode("ex2", (EXAMPLES / "ex2-fentanyl-postop.json").read_text(), CATALOG)
+    june = Period(date(2025, 6, 1), date(2025, 6, 30))
+    _import(place, ex2)
+    _run(place, june, as_of=date(2025, 7, 1))
+    exports.export_ready(place, BILLER)
+    old_payer = ex2.coverage.payer_id
+    new_payer = (
+        "example-commercial-access" if old_payer != "example-commercial-access" else "nhia-commercial-access"
+    )
+    _import(place, _with_payer(ex2, new_payer))
+    assert _run(place, june, as_of=date(2025, 7, 1))["payer_changed"] == 1
+    with place.factory() as db:
+        written = list(
+            db.scalars(select(ClaimRecord).where(ClaimRecord.run_id.is_not(None)).order_by(ClaimRecord.id))
+        )
+    void, original = written[-2:]
+    assert (void.payer_id, void.frequency_code, void.content["original_claim_id"]) == (
+        old_payer,
+        "8",
+        "EX2-FENTANYL-202506",
+    )
+    assert (original.payer_id, original.frequency_code, original.replaces_id) == (new_payer, "1", None)
+    assert original.content["original_claim_id"] is None  # no REF*F8 to a payer that never had it
+    (batch,) = exports.export_ready(place, BILLER)
+    assert validate_x12(batch.content).valid
+    assert batch.content.count("ST*837*") == 2
+
+
+def test_a_run_left_running_by_a_killed_server_is_marked_failed_on_start(place: Workplace) -> None:
+    _import(place, _episode())
+    run_id = start_run(place, MARCH, AS_OF, (), "biller")  # started, never executed: the process died
+    assert fail_interrupted(place) == [run_id]
+    run = runs.read(place, run_id)
+    assert run.status == "failed"
+    assert run.finished_at is not None
+    assert "interrupted" in run.summary["message"]
+    assert fail_interrupted(place) == []
+
+
+def test_one_poison_episode_fails_alone_and_the_others_are_billed(
+    place: Workplace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _import(place, _episode())
+    _import(
+        place,
+        _with_payer(
+            _episode(),
+            "nhia-commercial-access",
+            episode_id="EP-POISON",
+            patient=_episode().patient.model_copy(update={"id": "P-2"}),
+        ),
+    )
+    real = runs.bill_in_store
+
+    def poisoned(db: Any, key: str, *rest: Any) -> Any:
+        if key == "EP-POISON":
+            raise OverflowError("date value out of range")
+        return real(db, key, *rest)
+
+    monkeypatch.setattr(runs, "bill_in_store", poisoned)
+    summary = _run(place)
+    assert (summary["created"], summary["failed"]) == (1, 1)
+    failed = next(e for e in summary["episodes"] if e["outcome"] == "failed")
+    assert failed["episode_id"] == "EP-POISON"
+    assert "out of range" not in failed["message"]
 
 
 def test_authorization_units_used_on_earlier_claims_count(place: Workplace) -> None:

@@ -16,7 +16,7 @@ from hitclaims.core.catalog import Catalog
 from hitclaims.core.coding import Line
 from hitclaims.core.days import Period, local_day
 from hitclaims.core.drugs import WasteModifiers, drug_parts
-from hitclaims.core.findings import Finding, FindingMaker
+from hitclaims.core.findings import BilledElsewhere, Finding, FindingMaker
 from hitclaims.core.ndc import NdcError, normalise_ndc
 from hitclaims.core.nursing import NursingCut, NursingDay
 from hitclaims.core.per_diem import DayDecision, Ledger
@@ -440,6 +440,33 @@ def already_billed(
             line.record,
             f"{line.code} of {line.start} is already billed on claim {claim} and is not billed again.",
             line.start,
+        )
+
+
+def other_payer_days(ctx: Context, days: Mapping[date, BilledElsewhere]) -> Iterable[Finding]:
+    """A day another payer's claim already bills is held, naming that claim: the patient's day is
+    billed once, and which payer pays is for coordination of benefits to settle."""
+    billable = {d.date for d in ctx.ledger.billable_days}
+    for day, other in sorted(days.items()):
+        if day in billable:
+            yield ctx.make(
+                "day.other_payer",
+                "billed_days",
+                f"{day} is already billed to payer {other.payer_id} on claim {other.claim}; held until"
+                " coordination of benefits settles which payer pays.",
+                day,
+            )
+
+
+def other_payer_lines(ctx: Context, lines: Sequence[tuple[Line, BilledElsewhere]]) -> Iterable[Finding]:
+    for line, other in lines:
+        yield ctx.make(
+            "line.other_payer",
+            line.record,
+            f"{line.code} of {line.start} is already billed to payer {other.payer_id} on claim {other.claim};"
+            " held until coordination of benefits settles which payer pays.",
+            line.start,
+            target=line.record,
         )
 
 

@@ -29,7 +29,7 @@ from hitclaims.core.coding import (
     with_item_keys,
 )
 from hitclaims.core.days import Period
-from hitclaims.core.findings import Finding, FindingMaker
+from hitclaims.core.findings import BilledElsewhere, Finding, FindingMaker
 from hitclaims.core.nursing import CappedNursing, cap_days, plan_days
 from hitclaims.core.per_diem import Ledger, decide_days
 from hitclaims.core.policy import PayerPolicy
@@ -45,12 +45,17 @@ class History:
     - `billed_days`: per-diem days of this patient, therapy family and payer billed on another
       claim (date -> claim id): they are never billed again;
     - `billed_items`: drug, nursing and supply services billed on another claim (item key ->
-      claim id), likewise.
+      claim id), likewise;
+    - `other_payer_days` and `other_payer_items`: the same, billed to another payer (-> the
+      claim and its payer). A patient's day is billed once whoever the payer, so these are held
+      for coordination of benefits, never billed a second time.
     """
 
     auth_units_used: Mapping[str, int] = field(default_factory=dict)
     billed_days: Mapping[date, str] = field(default_factory=dict)
     billed_items: Mapping[str, str] = field(default_factory=dict)
+    other_payer_days: Mapping[date, BilledElsewhere] = field(default_factory=dict)
+    other_payer_items: Mapping[str, BilledElsewhere] = field(default_factory=dict)
 
 
 @dataclass
@@ -88,6 +93,7 @@ def bill_episode(
     ledger, elsewhere = _ledger(episode, policy, catalog, period, known)
     ctx = audit.Context(episode, policy, catalog, period, as_of, ledger, FindingMaker(catalog.rules, policy))
     review = _audit(ctx)
+    review.add(audit.other_payer_days(ctx, known.other_payer_days))
     authorized = _authorize(ctx, review, known)
     nursing = _nursing(ctx, review)
     lines = _lines(ctx, provider, review, authorized, nursing)
@@ -168,12 +174,17 @@ def _lines(
 def _history(
     ctx: audit.Context, review: _Review, lines: list[Line], known: History, elsewhere: Mapping[date, str]
 ) -> list[Line]:
-    """The lines less the services another claim already bills, each said once."""
+    """The lines less the services another claim already bills (each said once), and less those
+    another payer was billed for (held)."""
     # Per-diem lines have no item key; an empty key must never match a billed item.
     billed_items = {k: v for k, v in known.billed_items.items() if k}
     duplicates = [(ln, billed_items[ln.item_key]) for ln in lines if ln.item_key in billed_items]
     review.add(audit.already_billed(ctx, elsewhere, duplicates))
-    return [ln for ln in lines if ln.item_key not in billed_items]
+    other = {k: v for k, v in known.other_payer_items.items() if k}
+    review.add(
+        audit.other_payer_lines(ctx, [(ln, other[ln.item_key]) for ln in lines if ln.item_key in other])
+    )
+    return [ln for ln in lines if ln.item_key not in billed_items and ln.item_key not in other]
 
 
 def _assemble(ctx: audit.Context, provider: Provider, lines: list[Line], review: _Review) -> list[Claim]:

@@ -4,10 +4,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import NamedTuple
 
 from hitclaims.core.catalog import Rule
 from hitclaims.core.policy import PayerPolicy
 from hitclaims.core.vocabulary import SEVERITY_RANK, Holds, Severity
+
+
+class BilledElsewhere(NamedTuple):
+    """A claim of another payer that already bills a day or a service."""
+
+    claim: str
+    payer_id: str
 
 
 @dataclass(frozen=True)

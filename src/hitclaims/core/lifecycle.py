@@ -6,7 +6,9 @@ period. Nothing changes when the payer would see nothing new ("unchanged"). A cl
 simply superseded (it becomes void, and the new one is an original). A sent claim is at the payer:
 part n is replaced by new part n (frequency 7, REF*F8 naming it), a sent part that nothing
 replaces, or whose replacement has nothing left to bill, is voided at the payer (frequency 8),
-and a new part beyond the sent ones is an original (frequency 1). The store carries the plan out.
+and a new part beyond the sent ones is an original (frequency 1). When the payer changed, a
+replacement would go to a payer that never had the original: every sent claim is voided at its
+own payer instead, and the new payer gets originals. The store carries the plan out.
 """
 
 from __future__ import annotations
@@ -55,6 +57,7 @@ TRANSITIONS: dict[ClaimStatus, frozenset[ClaimStatus]] = {
 # "unchanged" even when the submission date (and so a timely-filing warning) moved.
 _DIGESTED = {
     "status",
+    "payer_id",
     "lines",
     "diagnoses",
     "patient",
@@ -119,6 +122,12 @@ def decide(current: Sequence[StoredClaim], claims: Sequence[Claim]) -> Decision:
     if current and [c.digest for c in current] == [billing_digest(c) for c in claims]:
         return Decision("unchanged", (), (), ())
     sent = [i for i, c in enumerate(current) if c.sent]
+    unsent = tuple(i for i, c in enumerate(current) if c.status in UNSENT_STATUSES)
+    retired = tuple(range(len(current)))
+    payers = {c.payer_id for c in claims}
+    if any(current[i].payer_id not in payers for i in sent):
+        voids: tuple[NewClaim | VoidOf, ...] = tuple(VoidOf(i) for i in sent)
+        return Decision("payer_changed", retired, unsent, voids + tuple(NewClaim(c, None) for c in claims))
     outcome: RunOutcome = "replaced" if sent else ("superseded" if current else "created")
     writes: list[NewClaim | VoidOf] = []
     for part, claim in enumerate(claims):
@@ -128,8 +137,7 @@ def decide(current: Sequence[StoredClaim], claims: Sequence[Claim]) -> Decision:
             original = None
         writes.append(NewClaim(claim, original))
     writes.extend(VoidOf(i) for i in sent[len(claims) :])  # fewer parts now
-    unsent = tuple(i for i, c in enumerate(current) if c.status in UNSENT_STATUSES)
-    return Decision(outcome, tuple(range(len(current))), unsent, tuple(writes))
+    return Decision(outcome, retired, unsent, tuple(writes))
 
 
 def as_replacement(claim: Claim, original_key: str) -> Claim:

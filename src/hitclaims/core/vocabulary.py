@@ -55,7 +55,8 @@ ModifierUse = Literal[
 # --- billing runs ---------------------------------------------------------------------------------
 RunStatus = Literal["running", "done", "failed"]
 # What billing one episode for a period did to its claims.
-RunOutcome = Literal["created", "unchanged", "superseded", "replaced", "failed"]
+# payer_changed: what the old payer was sent is voided there, and the new payer gets originals.
+RunOutcome = Literal["created", "unchanged", "superseded", "replaced", "payer_changed", "failed"]
 RUN_OUTCOMES: Final[tuple[RunOutcome, ...]] = get_args(RunOutcome)
 
 # --- people ---------------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ database the judge when runs race; a losing transaction is retried and then sees
 
 from __future__ import annotations
 
+import logging
 import random
 import time
 from collections.abc import Callable, Sequence
@@ -34,6 +35,14 @@ from hitclaims.store.audit import audit
 from hitclaims.store.models import BillingRun, ClaimRecord, EpisodeRecord
 
 ATTEMPTS = 8
+EPISODE_FAILED = "billing this episode failed unexpectedly; it has been logged and the others went on"
+INTERRUPTED = "interrupted: the server stopped while this run was billing; start the run again"
+log = logging.getLogger("hitclaims.runs")
+# Why a sent claim is voided at its payer.
+VOID_NOTES = {
+    "replaced": "no longer billed",
+    "payer_changed": "the episode's payer changed; the new payer gets an original claim",
+}
 PROGRESS_EVERY = 10  # episodes between two progress writes
 
 
@@ -100,7 +109,8 @@ def bill_in_store(
         keys = [c.claim_key for c in billing.current]
         return EpisodeBilled(episode_key, "unchanged", keys, already, "nothing new to bill")
     _retire(db, billing.current, decision, username, run_id)
-    written = [_write(db, billing, w, setup, username, run_id) for w in decision.writes]
+    why = VOID_NOTES.get(decision.outcome, VOID_NOTES["replaced"])
+    written = [_write(db, billing, w, setup, username, run_id, why) for w in decision.writes]
     db.flush()
     claims = [key for key in written if key]
     when = [str(period.start), str(period.end)]
@@ -138,6 +148,7 @@ def _write(
     setup: Setup,
     username: str,
     run_id: int | None,
+    void_note: str,
 ) -> str:
     if isinstance(write, lifecycle.VoidOf):
         sent = billing.current[write.index]
@@ -151,7 +162,7 @@ def _write(
             sent,
             lifecycle.billing_digest(void),
         )
-        note = f"void of sent claim {sent.claim_key}: no longer billed"
+        note = f"void of sent claim {sent.claim_key}: {void_note}"
         claim_store.add_event(db, record.id, username, None, "ready", note)
         return void.claim_id
     original = billing.current[write.replaces] if write.replaces is not None else None
@@ -218,7 +229,7 @@ def execute_run(
     status: RunStatus = "failed"
     try:
         for n, key in enumerate(keys, start=1):
-            results.append(bill_with_retry(place, key, period, as_of, username, run_id))
+            results.append(_bill_one_of_many(place, key, period, as_of, username, run_id))
             if n % PROGRESS_EVERY == 0 or n == len(keys):
                 with place.changing() as db:
                     run_store.progress(db, run_id, n)
@@ -229,6 +240,31 @@ def execute_run(
         with place.changing() as db:
             run_store.finish(db, run_id, status, len(results), summary)
     return summary
+
+
+def _bill_one_of_many(
+    place: Workplace, episode_key: str, period: Period, as_of: date, username: str, run_id: int
+) -> EpisodeBilled:
+    """One episode of a run: whatever goes wrong with it fails that episode, named, and the run
+    goes on with the others (one poison record must not stop everyone)."""
+    try:
+        return bill_with_retry(place, episode_key, period, as_of, username, run_id)
+    except Exception as exc:  # the last line of defence for the other episodes
+        # The type and the record id only: an exception's text may quote a personal value.
+        log.error("billing run %s: episode %s failed (%s)", run_id, episode_key, type(exc).__name__)
+        return EpisodeBilled(episode_key, "failed", message=EPISODE_FAILED)
+
+
+def fail_interrupted(place: Workplace) -> list[int]:
+    """Runs still marked running when the server starts were interrupted (the process was killed):
+    mark them failed and say so, so that no page polls them forever. Returns their ids."""
+    with place.changing() as db:
+        stopped = run_store.running(db)
+        for run in stopped:
+            summary = {**summarise([]), "message": INTERRUPTED}
+            run_store.finish(db, run.id, "failed", run.done, summary)
+            audit(db, "system", "run.interrupted", "billing_run", run.id, done=run.done, total=run.total)
+        return [run.id for run in stopped]
 
 
 def summarise(results: Sequence[EpisodeBilled]) -> dict[str, Any]:

@@ -10,39 +10,52 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import date
 
-from sqlalchemy import delete, func, select, true
+from sqlalchemy import ColumnElement, delete, func, select, true
 from sqlalchemy.orm import Session as DbSession
 
 from hitclaims.core.claim import Claim
 from hitclaims.core.days import Period
 from hitclaims.core.engine import History
+from hitclaims.core.findings import BilledElsewhere
 from hitclaims.store.models import BilledDayRecord, BilledItemRecord, ClaimRecord
 
 
 def history(
     db: DbSession, patient: str, payer: str, own: Sequence[int], period: Period, auths: Sequence[str]
 ) -> History:
-    """What other claims (not the ones being replaced, `own`) already bill for this patient and payer."""
+    """What other claims (not the ones being replaced, `own`) already bill for this patient: for
+    this payer (not billed again) and for any other payer (held for coordination of benefits)."""
     not_own_day = BilledDayRecord.claim_id.not_in(own) if own else true()
     not_own_item = BilledItemRecord.claim_id.not_in(own) if own else true()
     days = db.execute(
-        select(BilledDayRecord.service_date, ClaimRecord.claim_key)
+        select(BilledDayRecord.service_date, ClaimRecord.claim_key, BilledDayRecord.payer_id)
         .join(ClaimRecord, ClaimRecord.id == BilledDayRecord.claim_id)
         .where(
             BilledDayRecord.patient_key == patient,
-            BilledDayRecord.payer_id == payer,
             BilledDayRecord.service_date >= period.start,
             BilledDayRecord.service_date <= period.end,
             not_own_day,
         )
     ).all()
     items = db.execute(
-        select(BilledItemRecord.item_key, ClaimRecord.claim_key)
+        select(BilledItemRecord.item_key, ClaimRecord.claim_key, BilledItemRecord.payer_id)
         .join(ClaimRecord, ClaimRecord.id == BilledItemRecord.claim_id)
-        .where(BilledItemRecord.patient_key == patient, BilledItemRecord.payer_id == payer, not_own_item)
+        .where(BilledItemRecord.patient_key == patient, not_own_item)
     ).all()
+    return History(
+        auth_units_used=_auth_units_used(db, patient, payer, not_own_day, auths),
+        billed_days={day: key for day, key, on in days if on == payer},
+        billed_items={item: key for item, key, on in items if on == payer},
+        other_payer_days={day: BilledElsewhere(key, on) for day, key, on in days if on != payer},
+        other_payer_items={item: BilledElsewhere(key, on) for item, key, on in items if on != payer},
+    )
+
+
+def _auth_units_used(
+    db: DbSession, patient: str, payer: str, not_own: ColumnElement[bool], auths: Sequence[str]
+) -> dict[str, int]:
     # Authorization numbers are the payer's, not unique across patients: count this patient's.
-    used = {
+    return {
         number: db.scalar(
             select(func.count())
             .select_from(BilledDayRecord)
@@ -50,13 +63,12 @@ def history(
                 BilledDayRecord.authorization == number,
                 BilledDayRecord.patient_key == patient,
                 BilledDayRecord.payer_id == payer,
-                not_own_day,
+                not_own,
             )
         )
         or 0
         for number in auths
     }
-    return History(auth_units_used=used, billed_days=dict(days), billed_items=dict(items))
 
 
 def reserve(
@@ -93,14 +105,13 @@ def release(db: DbSession, claim_id: int) -> None:
     db.execute(delete(BilledItemRecord).where(BilledItemRecord.claim_id == claim_id))
 
 
-def billed_days(db: DbSession, patient: str, payer: str, period: Period) -> dict[date, tuple[int, str]]:
-    """Each billed day of the period for a patient and payer, with the claim (id, key) billing it."""
+def billed_days(db: DbSession, patient: str, period: Period) -> dict[date, tuple[int, str]]:
+    """Each billed day of the period for a patient, whoever the payer, with the claim (id, key)."""
     rows = db.execute(
         select(BilledDayRecord.service_date, ClaimRecord.id, ClaimRecord.claim_key)
         .join(ClaimRecord, ClaimRecord.id == BilledDayRecord.claim_id)
         .where(
             BilledDayRecord.patient_key == patient,
-            BilledDayRecord.payer_id == payer,
             BilledDayRecord.service_date >= period.start,
             BilledDayRecord.service_date <= period.end,
         )

@@ -49,6 +49,10 @@ def recent(db: DbSession, limit: int) -> list[BillingRun]:
     return list(db.scalars(select(BillingRun).order_by(BillingRun.id.desc()).limit(limit)))
 
 
+def running(db: DbSession) -> list[BillingRun]:
+    return list(db.scalars(select(BillingRun).where(BillingRun.status == "running").order_by(BillingRun.id)))
+
+
 def progress(db: DbSession, run_id: int, done: int) -> None:
     db.execute(update(BillingRun).where(BillingRun.id == run_id).values(done=done))
 
