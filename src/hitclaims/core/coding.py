@@ -36,7 +36,8 @@ def place_of_service(episode: Episode) -> str:
     return SUITE if episode.therapy.site == "infusion_suite" else HOME
 
 
-def money(value: Decimal) -> Decimal:
+def to_cents(value: Decimal) -> Decimal:
+    """Money to the cent, half up, as a charge list and a fee schedule are read."""
     return value.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
@@ -223,7 +224,7 @@ def per_diem_lines(
         unit_charge = provider.charges.get(code, Decimal(0))
         units = len(group)
         fee = policy.fee_schedule.get(code)
-        expected = money(sum((fee * c.factor for c in group), Decimal(0))) if fee is not None else None
+        expected = to_cents(sum((fee * c.factor for c in group), Decimal(0))) if fee is not None else None
         basis = [f"{units} billed day(s) of the ledger, line format {policy.line_format}"]
         basis += sorted({c.why for c in group if c.why})
         if first.modifiers:
@@ -236,8 +237,8 @@ def per_diem_lines(
                 start=first.day.date,
                 end=last.day.date,
                 units=units,
-                unit_charge=money(unit_charge),
-                charge=money(unit_charge * units),
+                unit_charge=to_cents(unit_charge),
+                charge=to_cents(unit_charge * units),
                 expected_payment=expected,
                 place_of_service=pos,
                 record=f"per-diem days {first.day.date} to {last.day.date}",
@@ -300,7 +301,7 @@ def _drug_line(
         units=part.units,
         unit_charge=unit_charge,
         charge=charge,
-        expected_payment=money(fee * part.units) if fee is not None else None,
+        expected_payment=to_cents(fee * part.units) if fee is not None else None,
         place_of_service=place_of_service(episode),
         record=record,
         basis=(
@@ -320,10 +321,10 @@ def _drug_charge(drug: Drug, part: DrugPart, provider: Provider) -> tuple[Decima
     """Unit charge and charge: per HCPCS unit, or per NDC unit for a drug with no specific code."""
     if drug.unclassified:
         price = provider.unclassified_drug_prices.get(drug.key, Decimal(0))
-        charge = money(price * part.ndc_quantity)
+        charge = to_cents(price * part.ndc_quantity)
         return charge, charge
-    unit_charge = money(provider.charges.get(drug.hcpcs, Decimal(0)))
-    return unit_charge, money(unit_charge * part.units)
+    unit_charge = to_cents(provider.charges.get(drug.hcpcs, Decimal(0)))
+    return unit_charge, to_cents(unit_charge * part.units)
 
 
 def _unit_note(unit_size: Decimal | None, unit: str, units: int) -> str:
@@ -358,7 +359,7 @@ def _nursing_line(
     provider: Provider,
     policy: PayerPolicy,
 ) -> Line:
-    unit_charge = money(provider.charges.get(code, Decimal(0)))
+    unit_charge = to_cents(provider.charges.get(code, Decimal(0)))
     fee = policy.fee_schedule.get(code)
     visits = ", ".join(day.records)
     if code == "99601":
@@ -377,8 +378,8 @@ def _nursing_line(
         end=day.day,
         units=units,
         unit_charge=unit_charge,
-        charge=money(unit_charge * units),
-        expected_payment=money(fee * units) if fee is not None else None,
+        charge=to_cents(unit_charge * units),
+        expected_payment=to_cents(fee * units) if fee is not None else None,
         place_of_service=HOME,
         record=day.first,
         basis=basis,
@@ -395,7 +396,7 @@ def supply_lines(episode: Episode, policy: PayerPolicy, provider: Provider, peri
         if supply.date not in period or supply.hcpcs not in policy.unbundled_items:
             continue
         assert supply.hcpcs is not None
-        unit_charge = money(provider.charges.get(supply.hcpcs, Decimal(0)))
+        unit_charge = to_cents(provider.charges.get(supply.hcpcs, Decimal(0)))
         fee = policy.fee_schedule.get(supply.hcpcs)
         lines.append(
             Line(
@@ -406,8 +407,8 @@ def supply_lines(episode: Episode, policy: PayerPolicy, provider: Provider, peri
                 end=supply.date,
                 units=supply.quantity,
                 unit_charge=unit_charge,
-                charge=money(unit_charge * supply.quantity),
-                expected_payment=money(fee * supply.quantity) if fee is not None else None,
+                charge=to_cents(unit_charge * supply.quantity),
+                expected_payment=to_cents(fee * supply.quantity) if fee is not None else None,
                 place_of_service=place_of_service(episode),
                 record=ref(supply),
                 basis=(f"{ref(supply)}: {supply.hcpcs} is paid outside the per diem (unbundled_items)",),
