@@ -401,18 +401,21 @@ def test_day_already_billed_is_not_billed_again_and_says_on_which_claim() -> Non
     assert _status_and_rule(claim, "day.already_billed") == ("ready", ["none"])
 
 
+ONE_HOUR_VISIT = {
+    "date": "2025-03-17",
+    "start": "2025-03-17T13:00:00-05:00",
+    "end": "2025-03-17T14:00:00-05:00",
+    "credential": "RN",
+    "note": "Site care.",
+}
+
+
 def test_line_already_billed_is_not_billed_again() -> None:
-    visit = {
-        "date": "2025-03-17",
-        "start": "2025-03-17T13:00:00-05:00",
-        "end": "2025-03-17T14:00:00-05:00",
-        "credential": "RN",
-        "note": "Site care.",
-    }
-    first = bill(episode(nursing_visits=[visit]))
+    first = bill(episode(nursing_visits=[ONE_HOUR_VISIT]))
     (nursing,) = lines_of(first, "nursing")
     again = bill(
-        episode(nursing_visits=[visit]), history=History(billed_items={nursing.item_key: "EP-OLD-202503"})
+        episode(nursing_visits=[ONE_HOUR_VISIT]),
+        history=History(billed_items={nursing.item_key: "EP-OLD-202503"}),
     )
     assert lines_of(again, "nursing") == []
     assert _status_and_rule(again, "line.already_billed") == ("ready", ["none"])
@@ -431,16 +434,9 @@ def test_day_other_payer_is_held_naming_the_other_payers_claim() -> None:
 
 
 def test_line_other_payer_is_held_naming_the_other_payers_claim() -> None:
-    visit = {
-        "date": "2025-03-17",
-        "start": "2025-03-17T13:00:00-05:00",
-        "end": "2025-03-17T14:00:00-05:00",
-        "credential": "RN",
-        "note": "Site care.",
-    }
-    (nursing,) = lines_of(bill(episode(nursing_visits=[visit])), "nursing")
+    (nursing,) = lines_of(bill(episode(nursing_visits=[ONE_HOUR_VISIT])), "nursing")
     elsewhere = {nursing.item_key: BilledElsewhere("EP-B-202503", "state-medicaid-daily")}
-    again = bill(episode(nursing_visits=[visit]), history=History(other_payer_items=elsewhere))
+    again = bill(episode(nursing_visits=[ONE_HOUR_VISIT]), history=History(other_payer_items=elsewhere))
     assert lines_of(again, "nursing") == []
     assert _status_and_rule(again, "line.other_payer") == ("ready", ["line"])
 
