@@ -9,7 +9,8 @@ from typing import Any
 from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.claim import Claim as FhirClaim
 
-from hitclaims.formats.fhir_claim import CPT, HCPCS, ICD10CM, NDC, NPI, POS, claims_bundle, render_fhir
+from hitclaims.formats.fhir.claim_bundle import claims_bundle, render_fhir
+from hitclaims.formats.fhir.systems import CPT, HCPCS, ICD10CM, NDC, NPI, POS
 
 from .builders import BASE, bill, dispense, episode, policy
 

@@ -19,7 +19,8 @@ from hitclaims.core.engine import bill_episode
 from hitclaims.core.errors import InputError
 from hitclaims.core.policy import PayerPolicy
 from hitclaims.core.records import Episode
-from hitclaims.formats.fhir_episode import bundle_to_episode, episode_to_bundle
+from hitclaims.formats.fhir.episode_in import bundle_to_episode
+from hitclaims.formats.fhir.episode_out import episode_to_bundle
 from hitclaims.formats.result_json import render_json
 from hitclaims.inputs.loading import (
     PolicyBook,

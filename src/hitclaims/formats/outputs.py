@@ -11,7 +11,8 @@ from hitclaims.core.claim import Result
 from hitclaims.core.provider import Provider
 from hitclaims.formats.report import render_text
 from hitclaims.formats.result_json import render_json
-from hitclaims.formats.x12_837p import default_envelope, write_837
+from hitclaims.formats.x12.claim_837p import write_837
+from hitclaims.formats.x12.envelope import default_envelope
 
 
 @dataclass(frozen=True)
@@ -30,13 +31,13 @@ def _x12(result: Result, provider: Provider, as_of: date) -> bytes | None:
 
 
 def _fhir(result: Result, provider: Provider, as_of: date) -> bytes:
-    from hitclaims.formats.fhir_claim import render_fhir  # fhir.resources: imported when used
+    from hitclaims.formats.fhir.claim_bundle import render_fhir  # fhir.resources: imported when used
 
     return render_fhir(result.claims).encode()
 
 
 def _pdf(result: Result, provider: Provider, as_of: date) -> bytes:
-    from hitclaims.formats.cms1500 import render_pdf  # reportlab: imported when used
+    from hitclaims.formats.cms1500.render import render_pdf  # reportlab: imported when used
 
     return render_pdf(result.claims)
 

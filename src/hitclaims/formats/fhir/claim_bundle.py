@@ -2,8 +2,8 @@
 Organizations and the prescribing Practitioner they reference.
 
 Built and validated with `fhir.resources.R4B`, whose Claim matches R4 4.0.1 element for element
-(STACK-NOTES §2). Neither library checks bindings, so the code systems below are this module's
-responsibility and the tests assert them. Every value is the neutral claim's: no recomputation.
+(STACK-NOTES §2). Neither library checks bindings, so the code systems (`systems`) are ours to
+get right, and the tests assert them. Every value is the neutral claim's: no recomputation.
 """
 
 from __future__ import annotations
@@ -18,33 +18,33 @@ from typing import Any
 from fhir.resources.R4B.bundle import Bundle
 
 from hitclaims.core.claim import Claim, ClaimLine
-from hitclaims.core.records import Address, Person
+from hitclaims.formats.fhir import people
+from hitclaims.formats.fhir.systems import (
+    CARE_TEAM_ROLE,
+    CLAIM_ID,
+    CLAIM_TYPE,
+    COVERAGE_CLASS,
+    CPT,
+    HCPCS,
+    ICD10CM,
+    NDC,
+    NDC_UNIT_UCUM,
+    NPI,
+    ORGANIZATION_TYPE,
+    POS,
+    PROCESS_PRIORITY,
+    RELATIONSHIP,
+    ROLE_CODE,
+    STATUS_TAG,
+    TIN,
+    UCUM,
+)
 
-HCPCS = "https://www.cms.gov/Medicare/Coding/HCPCSReleaseCodeSets"
-CPT = "http://www.ama-assn.org/go/cpt"
-NDC = "http://hl7.org/fhir/sid/ndc"
-ICD10CM = "http://hl7.org/fhir/sid/icd-10-cm"
-POS = "https://www.cms.gov/Medicare/Coding/place-of-service-codes/Place_of_Service_Code_Set"
-NPI = "http://hl7.org/fhir/sid/us-npi"
-TIN = "urn:oid:2.16.840.1.113883.4.4"
-UCUM = "http://unitsofmeasure.org"
-CLAIM_ID = "https://hitclaims.example/fhir/claim-id"
-PATIENT_ID = "https://hitclaims.example/fhir/patient-id"
-PAYER_ID = "https://hitclaims.example/fhir/payer-id"
-X12_PAYER_ID = "https://hitclaims.example/fhir/x12-payer-id"
-STATUS_TAG = "https://hitclaims.example/fhir/claim-status"
-TZ_EXTENSION = "http://hl7.org/fhir/StructureDefinition/tz-code"
+__all__ = ["claims_bundle", "render_fhir"]
+
 _NAMESPACE = uuid.UUID("6f1d0c2e-7f43-5a7b-9d0c-3c3f4a1e2b10")
-# NCPDP/837 NDC units as UCUM, so a FHIR reader need not know X12's code list.
-_NDC_UNIT = {
-    "ML": ("mL", "mL"),
-    "GR": ("g", "g"),
-    "ME": ("mg", "mg"),
-    "F2": ("[iU]", "IU"),
-    "UN": ("{unit}", "unit"),
-}
-_GENDER = {"F": "female", "M": "male", "U": "unknown"}
-_RELATIONSHIP = "http://terminology.hl7.org/CodeSystem/subscriber-relationship"
+# The claim bundle states the country; the 837 it mirrors is for US addresses only.
+_COUNTRY = "US"
 
 
 def _url(*key: str) -> str:
@@ -55,29 +55,13 @@ def _money(value: Decimal) -> dict[str, Any]:
     return {"value": value, "currency": "USD"}
 
 
-def _address(address: Address) -> dict[str, Any]:
-    lines = [address.line1] + ([address.line2] if address.line2 else [])
-    return {
-        "line": lines,
-        "city": address.city,
-        "state": address.state,
-        "postalCode": address.zip,
-        "country": "US",
-    }
-
-
-def _person(person: Person) -> dict[str, Any]:
-    return {
-        "name": [{"family": person.last_name, "given": [person.first_name]}],
-        "gender": _GENDER[person.sex],
-        "birthDate": person.birth_date.isoformat(),
-        "address": [_address(person.address)],
-    }
-
-
 def _code_system(code: str) -> str:
     # CPT codes (99601/99602) and the CPT modifier 59 are five digits; HCPCS Level II starts with a letter.
     return CPT if code.isdigit() else HCPCS
+
+
+def _coding(system: str, code: str) -> dict[str, Any]:
+    return {"coding": [{"system": system, "code": code}]}
 
 
 class _Resources:
@@ -93,29 +77,12 @@ class _Resources:
 
 
 def _patient(claim: Claim, res: _Resources) -> str:
-    p = claim.patient
-    resource = {
-        "resourceType": "Patient",
-        "identifier": [{"system": PATIENT_ID, "value": p.id}],
-        "extension": [{"url": TZ_EXTENSION, "valueCode": p.timezone}],
-        **_person(p),
-    }
-    return res.add(("Patient", p.id), resource)
+    return res.add(("Patient", claim.patient.id), people.patient(claim.patient, _COUNTRY))
 
 
 def _payer(claim: Claim, res: _Resources) -> str:
-    resource = {
-        "resourceType": "Organization",
-        "identifier": [
-            {"system": PAYER_ID, "value": claim.payer.id},
-            {"system": X12_PAYER_ID, "value": claim.payer.x12_payer_id},
-        ],
-        "type": [
-            {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/organization-type", "code": "pay"}]}
-        ],
-        "name": claim.payer.name,
-    }
-    return res.add(("Organization", "payer", claim.payer.id), resource)
+    payer = people.payer(claim.payer.id, claim.payer.x12_payer_id, claim.payer.name)
+    return res.add(("Organization", "payer", claim.payer.id), payer)
 
 
 def _provider(claim: Claim, res: _Resources) -> str:
@@ -123,28 +90,16 @@ def _provider(claim: Claim, res: _Resources) -> str:
     resource = {
         "resourceType": "Organization",
         "identifier": [{"system": NPI, "value": prov.npi}, {"system": TIN, "value": prov.tax_id}],
-        "type": [
-            {
-                "coding": [
-                    {"system": "http://terminology.hl7.org/CodeSystem/organization-type", "code": "prov"}
-                ]
-            }
-        ],
+        "type": [_coding(ORGANIZATION_TYPE, "prov")],
         "name": prov.name,
         "telecom": [{"system": "phone", "value": prov.contact.phone}],
-        "address": [_address(prov.address)],
+        "address": [people.address(prov.address, _COUNTRY)],
     }
     return res.add(("Organization", "provider", prov.npi), resource)
 
 
 def _prescriber(claim: Claim, res: _Resources) -> str:
-    doc = claim.prescriber
-    resource = {
-        "resourceType": "Practitioner",
-        "identifier": [{"system": NPI, "value": doc.npi}],
-        "name": [{"family": doc.last_name, "given": [doc.first_name]}],
-    }
-    return res.add(("Practitioner", doc.npi), resource)
+    return res.add(("Practitioner", claim.prescriber.npi), people.practitioner(claim.prescriber))
 
 
 def _coverage(claim: Claim, patient: str, payer: str, res: _Resources) -> str:
@@ -154,35 +109,17 @@ def _coverage(claim: Claim, patient: str, payer: str, res: _Resources) -> str:
         "status": "active",
         "beneficiary": {"reference": patient},
         "subscriberId": cov.member_id,
-        "relationship": {"coding": [{"system": _RELATIONSHIP, "code": cov.relationship}]},
+        "relationship": _coding(RELATIONSHIP, cov.relationship),
         "payor": [{"reference": payer}],
     }
     if cov.group_number:
-        resource["class"] = [
-            {
-                "type": {
-                    "coding": [
-                        {"system": "http://terminology.hl7.org/CodeSystem/coverage-class", "code": "group"}
-                    ]
-                },
-                "value": cov.group_number,
-            }
-        ]
+        resource["class"] = [{"type": _coding(COVERAGE_CLASS, "group"), "value": cov.group_number}]
     if cov.subscriber is not None:
         related = {
             "resourceType": "RelatedPerson",
             "patient": {"reference": patient},
-            "relationship": [
-                {
-                    "coding": [
-                        {
-                            "system": "http://terminology.hl7.org/CodeSystem/v3-RoleCode",
-                            "code": _role(cov.relationship),
-                        }
-                    ]
-                }
-            ],
-            **_person(cov.subscriber),
+            "relationship": [_coding(ROLE_CODE, _role(cov.relationship))],
+            **people.person(cov.subscriber, _COUNTRY),
         }
         resource["subscriber"] = {
             "reference": res.add(("RelatedPerson", claim.patient.id, cov.member_id), related)
@@ -197,7 +134,7 @@ def _role(relationship: str) -> str:
 
 
 def _item(line: ClaimLine) -> dict[str, Any]:
-    product: dict[str, Any] = {"coding": [{"system": _code_system(line.code), "code": line.code}]}
+    product: dict[str, Any] = _coding(_code_system(line.code), line.code)
     if line.description:
         product["text"] = line.description
     item: dict[str, Any] = {
@@ -205,7 +142,7 @@ def _item(line: ClaimLine) -> dict[str, Any]:
         "careTeamSequence": [1],
         "diagnosisSequence": line.diagnosis_pointers,
         "productOrService": product,
-        "locationCodeableConcept": {"coding": [{"system": POS, "code": line.place_of_service}]},
+        "locationCodeableConcept": _coding(POS, line.place_of_service),
         "quantity": (
             {"value": line.units, "unit": "day", "system": UCUM, "code": "d"}
             if line.kind == "per_diem"
@@ -215,31 +152,41 @@ def _item(line: ClaimLine) -> dict[str, Any]:
         "net": _money(line.charge),
     }
     if line.modifiers:
-        item["modifier"] = [{"coding": [{"system": _code_system(m), "code": m}]} for m in line.modifiers]
+        item["modifier"] = [_coding(_code_system(m), m) for m in line.modifiers]
     if line.from_ == line.to:
         item["servicedDate"] = line.from_.isoformat()
     else:
         item["servicedPeriod"] = {"start": line.from_.isoformat(), "end": line.to.isoformat()}
     if line.ndc and line.ndc_quantity is not None and line.ndc_unit:
-        code, unit = _NDC_UNIT[line.ndc_unit]
+        code, unit = NDC_UNIT_UCUM[line.ndc_unit]
         item["detail"] = [
             {
                 "sequence": 1,
-                "productOrService": {"coding": [{"system": NDC, "code": line.ndc}]},
+                "productOrService": _coding(NDC, line.ndc),
                 "quantity": {"value": line.ndc_quantity, "unit": unit, "system": UCUM, "code": code},
             }
         ]
     return item
 
 
-def _claim(claim: Claim, res: _Resources) -> dict[str, Any]:
-    patient = _patient(claim, res)
-    payer = _payer(claim, res)
+def _insurance(claim: Claim, res: _Resources, patient: str, payer: str) -> dict[str, Any]:
     coverage = _coverage(claim, patient, payer, res)
     auths = sorted({line.authorization for line in claim.lines if line.authorization})
     insurance: dict[str, Any] = {"sequence": 1, "focal": True, "coverage": {"reference": coverage}}
     if auths:
         insurance["preAuthRef"] = auths
+    return insurance
+
+
+def _care_team(claim: Claim, res: _Resources) -> list[dict[str, Any]]:
+    role = _coding(CARE_TEAM_ROLE, "other") | {"text": "ordering provider"}
+    return [{"sequence": 1, "provider": {"reference": _prescriber(claim, res)}, "role": role}]
+
+
+def _claim(claim: Claim, res: _Resources) -> dict[str, Any]:
+    patient = _patient(claim, res)
+    payer = _payer(claim, res)
+    insurance = _insurance(claim, res, patient, payer)
     return {
         "resourceType": "Claim",
         "id": claim.claim_id,
@@ -247,32 +194,17 @@ def _claim(claim: Claim, res: _Resources) -> dict[str, Any]:
         "identifier": [{"system": CLAIM_ID, "value": claim.claim_id}],
         # A held or refused claim is not to be sent: in FHIR terms a draft, not an active claim.
         "status": "active" if claim.status == "ready" else "draft",
-        "type": {
-            "coding": [{"system": "http://terminology.hl7.org/CodeSystem/claim-type", "code": "professional"}]
-        },
+        "type": _coding(CLAIM_TYPE, "professional"),
         "use": "claim",
         "patient": {"reference": patient},
         "billablePeriod": {"start": claim.period.from_.isoformat(), "end": claim.period.to.isoformat()},
         "created": claim.as_of.isoformat(),
         "insurer": {"reference": payer},
         "provider": {"reference": _provider(claim, res)},
-        "priority": {
-            "coding": [{"system": "http://terminology.hl7.org/CodeSystem/processpriority", "code": "normal"}]
-        },
-        "careTeam": [
-            {
-                "sequence": 1,
-                "provider": {"reference": _prescriber(claim, res)},
-                "role": {
-                    "coding": [
-                        {"system": "http://terminology.hl7.org/CodeSystem/claimcareteamrole", "code": "other"}
-                    ],
-                    "text": "ordering provider",
-                },
-            }
-        ],
+        "priority": _coding(PROCESS_PRIORITY, "normal"),
+        "careTeam": _care_team(claim, res),
         "diagnosis": [
-            {"sequence": i, "diagnosisCodeableConcept": {"coding": [{"system": ICD10CM, "code": code}]}}
+            {"sequence": i, "diagnosisCodeableConcept": _coding(ICD10CM, code)}
             for i, code in enumerate(claim.diagnoses, start=1)
         ],
         "insurance": [insurance],
