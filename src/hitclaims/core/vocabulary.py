@@ -70,3 +70,23 @@ MAX_DIAGNOSES: Final = 12  # HI: ABK plus eleven ABF
 MAX_POINTERS: Final = 4  # SV107: four diagnosis pointers a line
 MAX_MODIFIERS: Final = 4  # SV101-3..6
 CLAIM_ID_LENGTH: Final = 38  # CLM01, the patient control number
+
+# --- remittances (X12 835 005010X221A1) -----------------------------------------------------------
+# What the payer's money says about a claim or a line.
+RemitState = Literal["paid", "partially_paid", "denied", "reversed", "corrected"]
+REMIT_STATES: Final[tuple[RemitState, ...]] = get_args(RemitState)
+# CAS01: contractual obligation, patient responsibility, other, payer initiated, correction.
+AdjustmentGroup = Literal["CO", "PR", "OA", "PI", "CR"]
+ADJUSTMENT_GROUPS: Final[tuple[AdjustmentGroup, ...]] = get_args(AdjustmentGroup)
+# What the biller does next about an adjustment code (the CARC/RARC catalog says which).
+NextAction = Literal[
+    "write_off", "bill_patient", "correct_and_resubmit", "appeal", "get_authorization", "none"
+]
+NEXT_ACTIONS: Final[tuple[NextAction, ...]] = get_args(NextAction)
+# CLP02 of a reversal of an earlier payment; a new CLP for the same claim after it corrects it.
+REVERSAL_STATUS: Final = "22"
+DENIED_STATUS: Final = "4"
+# CO reasons that are the contract's price, written off for good (not a denial to work).
+CONTRACTUAL_REASONS: Final = frozenset({"45", "42", "94", "131", "144", "237", "253"})
+MAX_CAS_TRIPLES: Final = 6  # CAS02-19: six reason/amount/quantity triples a segment
+LINE_CONTROL_LENGTH: Final = 50  # REF02 of REF*6R, the line item control number
