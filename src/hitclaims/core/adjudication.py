@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Final
@@ -27,10 +27,11 @@ from hitclaims.core.remittance import (
     LinePayment,
     PatientRef,
     Payment,
+    ProviderAdjustment,
     Remittance,
     total,
 )
-from hitclaims.core.vocabulary import DENIED_STATUS
+from hitclaims.core.vocabulary import DENIED_STATUS, REVERSAL_STATUS
 
 CENT: Final = Decimal("0.01")
 AUTHORIZATION_DENIAL: Final = ("197", "M62")  # CARC, RARC
@@ -175,3 +176,55 @@ def _line(claim: Claim, line: ClaimLine, share: Decimal, denial: tuple[str, str]
         remarks=remarks,
         adjustments=adjustments,
     )
+
+
+def _negated_line(line: LinePayment) -> LinePayment:
+    adjustments = tuple(replace(a, amount=-a.amount) for a in line.adjustments)
+    allowed = -line.allowed if line.allowed is not None else None
+    return replace(line, charge=-line.charge, paid=-line.paid, allowed=allowed, adjustments=adjustments)
+
+
+def reversal_of(payment: ClaimPayment) -> ClaimPayment:
+    """What a payer sends to take a claim payment back: CLP02 22 with every amount negated."""
+    return replace(
+        payment,
+        status_code=REVERSAL_STATUS,
+        charge=-payment.charge,
+        paid=-payment.paid,
+        patient_responsibility=-payment.patient_responsibility,
+        adjustments=tuple(replace(a, amount=-a.amount) for a in payment.adjustments),
+        lines=tuple(_negated_line(line) for line in payment.lines),
+    )
+
+
+def reverse_and_correct(
+    remit: Remittance, trace_number: str, corrections: Sequence[ClaimPayment]
+) -> Remittance:
+    """A later remittance reversing every claim payment of `remit`, each followed by its
+    correction when one is given (a correction is the claim paid anew)."""
+    fixed = {c.claim_id: c for c in corrections}
+    claims: list[ClaimPayment] = []
+    for payment in remit.claims:
+        claims.append(reversal_of(payment))
+        if payment.claim_id in fixed:
+            claims.append(fixed[payment.claim_id])
+    amount = total(c.paid for c in claims)
+    notice_only = amount <= ZERO
+    return replace(
+        remit,
+        trace_number=trace_number,
+        payment=replace(
+            remit.payment,
+            handling="H" if notice_only else "I",
+            amount=max(amount, ZERO),
+            method="NON" if notice_only else remit.payment.method,
+        ),
+        claims=tuple(claims),
+        provider_adjustments=() if amount >= ZERO else _recovery(remit, -amount),
+    )
+
+
+def _recovery(remit: Remittance, amount: Decimal) -> tuple[ProviderAdjustment, ...]:
+    """A net negative payment is carried forward as a balance the provider owes (PLB FB with a
+    negative amount, so that the payment itself is zero and still balances)."""
+    return (ProviderAdjustment(remit.payee_id, remit.payment.paid_on, "FB", remit.trace_number, -amount),)

@@ -26,6 +26,7 @@ from hitclaims.core.vocabulary import (
     UNSENT_STATUSES,
     VOID,
     ClaimStatus,
+    RemitState,
     RunOutcome,
 )
 
@@ -40,6 +41,7 @@ __all__ = [
     "check_move",
     "decide",
     "moves_from",
+    "status_after_payment",
     "void_of",
 ]
 
@@ -148,6 +150,22 @@ def void_of(sent: Claim, sent_key: str) -> Claim:
     """A frequency-8 claim cancelling a sent claim at the payer: its lines, its id in REF*F8, ready
     to export. It bills nothing."""
     return sent.model_copy(update={"frequency_code": VOID, "original_claim_id": sent_key, "status": "ready"})
+
+
+# What the payer's money makes of a claim: paid in whole or in part (or a correction) is paid, a
+# denial is denied, and a reversal puts the claim back at the payer, waiting for its correction.
+_AFTER_PAYMENT: dict[RemitState, ClaimStatus] = {
+    "paid": "paid",
+    "partially_paid": "paid",
+    "corrected": "paid",
+    "denied": "denied",
+    "reversed": "submitted",
+}
+
+
+def status_after_payment(state: RemitState) -> ClaimStatus:
+    """The claim's status once a remittance with this state is posted to it."""
+    return _AFTER_PAYMENT[state]
 
 
 def moves_from(status: ClaimStatus) -> frozenset[ClaimStatus]:

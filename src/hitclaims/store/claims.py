@@ -182,6 +182,8 @@ def set_status(db: DbSession, claim_id: int, before: str, after: str, **values: 
     values = {"status": after, "updated_at": now(), **values}
     if after == "void":
         values["is_current"] = False
+    if after == "submitted":  # A/R ages from the first submission, not a resubmission
+        values["submitted_at"] = func.coalesce(ClaimRecord.submitted_at, now())
     query = update(ClaimRecord).where(ClaimRecord.id == claim_id, ClaimRecord.status == before)
     if before == "ready" and after == "submitted":
         query = query.where(ClaimRecord.is_current.is_(True))

@@ -1,10 +1,11 @@
 """The biller's workplace in tables (SQLAlchemy 2, typed). Schema changes go through Alembic.
 
-The two guarantees live in unique keys, not in application checks, so that they hold for two
-billing runs at once on PostgreSQL:
-- `billed_days` (patient, per-diem family, date, payer): a per-diem day is billed once;
-- `billed_items` (patient, payer, item): a drug, nursing or supply line is billed once;
-- `claims` has at most one current claim per claim key (a partial unique index).
+The guarantees live in unique keys, not in application checks, so that they hold for two
+billing runs (or two uploads) at once on PostgreSQL:
+- `billed_days` (patient, per-diem family, date): a per-diem day is billed once, whoever the payer;
+- `billed_items` (patient, item): a drug, nursing or supply line is billed once;
+- `claims` has at most one current claim per claim key (a partial unique index);
+- `remittances` (payer, trace number): an 835 payment is posted once.
 """
 
 from __future__ import annotations
@@ -202,6 +203,9 @@ class ClaimRecord(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
     interchange_id: Mapped[int | None] = mapped_column(ForeignKey("interchanges.id"))
+    # When it first went to the payer (A/R ages from here) and what the payer's money says of it.
+    submitted_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    payment_state: Mapped[str | None] = mapped_column(String(15))
     lines: Mapped[list[ClaimLineRecord]] = relationship(order_by="ClaimLineRecord.line_number")
     findings: Mapped[list[FindingRecord]] = relationship()
     held: Mapped[list[HeldDayRecord]] = relationship()
@@ -294,3 +298,94 @@ class Interchange(Base):
     created_by: Mapped[str] = mapped_column(String(60))
     claim_count: Mapped[int] = mapped_column(Integer)
     content: Mapped[str] = mapped_column(Text)
+
+
+class RemittanceRecord(Base):
+    """One 835 payment (ST-SE), kept with the file it came in: posted, or held for a biller."""
+
+    __tablename__ = "remittances"
+    __table_args__ = (UniqueConstraint("payer_id", "trace_number", name="uq_remittance_trace"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    payer_id: Mapped[str] = mapped_column(String(80))
+    payer_name: Mapped[str] = mapped_column(String(60))
+    trace_number: Mapped[str] = mapped_column(String(80))
+    paid_on: Mapped[date | None] = mapped_column(Date)
+    amount: Mapped[Decimal] = mapped_column(MONEY)
+    method: Mapped[str] = mapped_column(String(3))
+    balanced: Mapped[bool] = mapped_column(Boolean)
+    status: Mapped[str] = mapped_column(String(10), index=True)  # posted | held
+    findings: Mapped[list[Any]] = mapped_column(default=list)
+    file_name: Mapped[str] = mapped_column(String(200))
+    position: Mapped[int] = mapped_column(Integer)  # which ST-SE of the file
+    source: Mapped[str] = mapped_column(Text)
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    received_by: Mapped[str] = mapped_column(String(60))
+    posted_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    posted_by: Mapped[str | None] = mapped_column(String(60))
+    payments: Mapped[list[ClaimPaymentRecord]] = relationship(order_by="ClaimPaymentRecord.position")
+
+
+class ClaimPaymentRecord(Base):
+    """What one CLP paid on one of our claims (a reversal with negative amounts), or why it
+    matched none (`claim_id` empty, `reason` says why)."""
+
+    __tablename__ = "claim_payments"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    remittance_id: Mapped[int] = mapped_column(ForeignKey("remittances.id"), index=True)
+    claim_id: Mapped[int | None] = mapped_column(ForeignKey("claims.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    claim_key: Mapped[str] = mapped_column(String(40))
+    status_code: Mapped[str] = mapped_column(String(2))
+    state: Mapped[str] = mapped_column(String(15))
+    charge: Mapped[Decimal] = mapped_column(MONEY)
+    paid: Mapped[Decimal] = mapped_column(MONEY)
+    patient_responsibility: Mapped[Decimal] = mapped_column(MONEY)  # CLP05, as the payer states it
+    # Where the rest of the charge went, from the claim's and lines' adjustments.
+    contractual: Mapped[Decimal] = mapped_column(MONEY)
+    prior_payers: Mapped[Decimal] = mapped_column(MONEY)
+    denied: Mapped[Decimal] = mapped_column(MONEY)
+    payer_claim_id: Mapped[str] = mapped_column(String(50))
+    reason: Mapped[str | None] = mapped_column(Text)
+    posted_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    lines: Mapped[list[LinePaymentRecord]] = relationship(order_by="LinePaymentRecord.position")
+    adjustments: Mapped[list[AdjustmentRecord]] = relationship(
+        primaryjoin="and_(AdjustmentRecord.claim_payment_id == ClaimPaymentRecord.id, "
+        "AdjustmentRecord.line_payment_id.is_(None))",
+        viewonly=True,
+    )
+
+
+class LinePaymentRecord(Base):
+    """What one SVC paid on one of our lines, split by where the charge went."""
+
+    __tablename__ = "line_payments"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    claim_payment_id: Mapped[int] = mapped_column(ForeignKey("claim_payments.id"), index=True)
+    claim_line_id: Mapped[int | None] = mapped_column(ForeignKey("claim_lines.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    line_number: Mapped[int | None] = mapped_column(Integer)
+    code: Mapped[str] = mapped_column(String(10))
+    modifiers: Mapped[str] = mapped_column(String(20))
+    charge: Mapped[Decimal] = mapped_column(MONEY)
+    paid: Mapped[Decimal] = mapped_column(MONEY)
+    contractual: Mapped[Decimal] = mapped_column(MONEY)
+    patient_responsibility: Mapped[Decimal] = mapped_column(MONEY)
+    prior_payers: Mapped[Decimal] = mapped_column(MONEY)
+    denied: Mapped[Decimal] = mapped_column(MONEY)
+    state: Mapped[str] = mapped_column(String(15))
+    matched_by: Mapped[str | None] = mapped_column(String(12))
+    reason: Mapped[str | None] = mapped_column(Text)
+    adjustments: Mapped[list[AdjustmentRecord]] = relationship(viewonly=True)
+
+
+class AdjustmentRecord(Base):
+    """One CAS triple, on a claim payment or on one of its lines."""
+
+    __tablename__ = "payment_adjustments"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    claim_payment_id: Mapped[int] = mapped_column(ForeignKey("claim_payments.id"), index=True)
+    line_payment_id: Mapped[int | None] = mapped_column(ForeignKey("line_payments.id"), index=True)
+    group: Mapped[str] = mapped_column(String(2))
+    reason: Mapped[str] = mapped_column(String(5), index=True)
+    amount: Mapped[Decimal] = mapped_column(MONEY)
+    quantity: Mapped[Decimal | None] = mapped_column(Numeric(15, 2))
