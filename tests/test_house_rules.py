@@ -62,7 +62,8 @@ def test_an_internal_error_is_a_logged_500_never_a_404_or_422(
 
     monkeypatch.setattr(claims, "read", broken)
     monkeypatch.setattr(claims, "read_page", broken)
-    with TestClient(create_app(place), raise_server_exceptions=False) as client:
+    # Plain HTTP on loopback: the session cookie keeps its plain name (elsewhere it is __Host-…).
+    with TestClient(create_app(place), raise_server_exceptions=False, base_url="http://127.0.0.1") as client:
         answer = client.get("/api/claims/1", headers=_signed_in(client))
         assert answer.status_code == 500
         assert answer.json() == {"detail": INTERNAL, "field": None}

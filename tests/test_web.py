@@ -25,6 +25,7 @@ from hitclaims.core.days import Period
 from hitclaims.inputs.loading import parse_episode
 from hitclaims.server import create_app
 from hitclaims.services.runs import start_run
+from hitclaims.services.users import SECURE_SESSION_COOKIE, form_token
 from hitclaims.services.workplace import Workplace
 from hitclaims.store.episodes import import_episode
 from hitclaims.store.users import create_user
@@ -69,24 +70,50 @@ def place(database_url: str) -> Iterator[Workplace]:
         yield place
 
 
+SITE = "https://testserver"  # off loopback: the cookies are __Host- and Secure
+
+
 @pytest.fixture
 def web(place: Workplace) -> Iterator[TestClient]:
-    with TestClient(create_app(place), follow_redirects=False) as client:
+    """A browser on this site: HTTPS, and the Origin a browser sends with a form."""
+    with TestClient(
+        create_app(place), base_url=SITE, headers={"Origin": SITE}, follow_redirects=False
+    ) as client:
         yield client
+
+
+def login_token(web: TestClient) -> str:
+    """The sign-in form's CSRF token, as the form carries it."""
+    (hidden,) = [i for i in Elements(web.get("/login").text).all("input") if i.get("name") == "csrf_token"]
+    return hidden["value"]
 
 
 def sign_in(web: TestClient, name: str) -> None:
     web.cookies.clear()
-    answer = web.post("/login", data={"username": name, "password": PASSWORD})
+    data = {"username": name, "password": PASSWORD, "csrf_token": login_token(web)}
+    answer = web.post("/login", data=data)
     assert answer.status_code == 303, answer.text
+
+
+def token(web: TestClient) -> str:
+    """The token every signed-in page's forms carry."""
+    return form_token(web.cookies[SECURE_SESSION_COOKIE])
+
+
+def form(web: TestClient, **fields: str) -> dict[str, str]:
+    return {**fields, "csrf_token": token(web)}
 
 
 def bill_ex3(web: TestClient) -> None:
     """As the biller, through the pages: import the example and bill its first two weeks."""
     sign_in(web, "bill")
-    imported = web.post("/episodes", files={"file": (EX3.name, EX3.read_bytes(), "application/json")})
+    imported = web.post(
+        "/episodes", data=form(web), files={"file": (EX3.name, EX3.read_bytes(), "application/json")}
+    )
     assert imported.status_code == 303, imported.text
-    started = web.post("/runs", data={"from": "2025-09-01", "to": "2025-09-14", "as_of": "2025-09-16"})
+    started = web.post(
+        "/runs", data=form(web, **{"from": "2025-09-01", "to": "2025-09-14", "as_of": "2025-09-16"})
+    )
     assert started.status_code == 303, started.text
 
 
@@ -125,19 +152,27 @@ def test_signed_out_every_page_sends_you_to_sign_in(web: TestClient) -> None:
 
 
 def test_signing_in_uses_the_api_session_and_refuses_a_wrong_password(web: TestClient) -> None:
-    wrong = web.post("/login", data={"username": "bill", "password": "not the password"})
+    wrong = web.post(
+        "/login", data={"username": "bill", "password": "not the password", "csrf_token": login_token(web)}
+    )
     assert wrong.status_code == 401
     assert "Wrong user name or password." in wrong.text
     assert "hitclaims_session" not in wrong.headers.get("set-cookie", "")
 
-    answer = web.post("/login", data={"username": "bill", "password": PASSWORD, "next": "//evil.example/"})
+    data = {
+        "username": "bill",
+        "password": PASSWORD,
+        "next": "//evil.example/",
+        "csrf_token": login_token(web),
+    }
+    answer = web.post("/login", data=data)
     assert answer.headers["location"] == "/"  # never off the site
     cookie = answer.headers["set-cookie"]
     assert "HttpOnly" in cookie
     assert "SameSite=strict" in cookie
     assert web.get("/api/me").json()["username"] == "bill"  # the API reads the same cookie
 
-    assert web.post("/logout").headers["location"] == "/login"
+    assert web.post("/logout", data=form(web)).headers["location"] == "/login"
     assert web.get("/api/me").status_code == 401
 
 
@@ -158,10 +193,12 @@ def test_a_viewer_sees_every_page_but_no_form_and_the_server_refuses_changes(web
         posts = [f["action"] for f in Elements(page.text).all("form") if f.get("method") == "post"]
         assert posts == ["/logout"], path  # only signing out
     refused = [
-        web.post("/episodes", files={"file": (EX3.name, EX3.read_bytes(), "application/json")}),
-        web.post("/runs", data={"from": "2025-09-01", "to": "2025-09-14"}),
-        web.post("/export"),
-        web.post(f"/claims/{claim_id}/status", data={"status": "void"}),
+        web.post(
+            "/episodes", data=form(web), files={"file": (EX3.name, EX3.read_bytes(), "application/json")}
+        ),
+        web.post("/runs", data=form(web, **{"from": "2025-09-01", "to": "2025-09-14"})),
+        web.post("/export", data=form(web)),
+        web.post(f"/claims/{claim_id}/status", data=form(web, status="void")),
     ]
     for answer in refused:
         assert answer.status_code == 403
@@ -177,13 +214,13 @@ def test_the_import_form_says_what_is_wrong_with_a_file_in_words(web: TestClient
         (("empty.json", b"{}", "application/json"), "is required and missing"),
     ]
     for upload, words in cases:
-        answer = web.post("/episodes", files={"file": upload})
+        answer = web.post("/episodes", data=form(web), files={"file": upload})
         assert answer.status_code == 422, upload[0]
         (alert,) = re.findall(r'<p class="alert alert--error" role="alert">(.*?)</p>', answer.text, re.S)
         assert words in alert
         assert "Traceback" not in answer.text
     # The file's name is shown escaped, never as markup.
-    escaped = web.post("/episodes", files={"file": cases[0][0]}).text
+    escaped = web.post("/episodes", data=form(web), files={"file": cases[0][0]}).text
     assert "&lt;script&gt;notes.json" in escaped
     assert "<script>notes" not in escaped
 
@@ -215,7 +252,7 @@ def test_a_claim_offers_only_the_moves_its_state_allows(web: TestClient) -> None
     buttons = [b["value"] for b in Elements(page.text).all("button") if b.get("name") == "status"]
     assert buttons == ["submitted", "void"]
     assert f'href="/api/claims/{claim_id}/837"' in page.text
-    moved = web.post(f"/claims/{claim_id}/status", data={"status": "submitted", "note": "portal"})
+    moved = web.post(f"/claims/{claim_id}/status", data=form(web, status="submitted", note="portal"))
     assert moved.status_code == 303
     page = web.get(f"/claims/{claim_id}")
     assert [b["value"] for b in Elements(page.text).all("button") if b.get("name") == "status"] == [
@@ -224,19 +261,23 @@ def test_a_claim_offers_only_the_moves_its_state_allows(web: TestClient) -> None
         "void",
     ]
     assert "portal" in page.text
-    wrong = web.post(f"/claims/{claim_id}/status", data={"status": "ready"})
+    wrong = web.post(f"/claims/{claim_id}/status", data=form(web, status="ready"))
     assert wrong.status_code == 409
     assert "A submitted claim cannot become ready (allowed: denied, paid, void)." in wrong.text
 
 
 def test_the_run_form_names_a_bad_field_and_a_finished_run_says_nothing_new(web: TestClient) -> None:
     bill_ex3(web)
-    backwards = web.post("/runs", data={"from": "2025-09-14", "to": "2025-09-01"})
+    backwards = web.post("/runs", data=form(web, **{"from": "2025-09-14", "to": "2025-09-01"}))
     assert backwards.status_code == 422
     assert "To: 2025-09-01 is before from 2025-09-14." in backwards.text
-    unknown = web.post("/runs", data={"from": "2025-09-01", "to": "2025-09-14", "episodes": "EX9, EX3-X"})
+    unknown = web.post(
+        "/runs", data=form(web, **{"from": "2025-09-01", "to": "2025-09-14", "episodes": "EX9, EX3-X"})
+    )
     assert "Episodes: there is no episode EX9, EX3-X." in unknown.text
-    again = web.post("/runs", data={"from": "2025-09-01", "to": "2025-09-14", "as_of": "2025-09-16"})
+    again = web.post(
+        "/runs", data=form(web, **{"from": "2025-09-01", "to": "2025-09-14", "as_of": "2025-09-16"})
+    )
     run_id = again.headers["location"].rsplit("=", 1)[1]
     progress = web.get(f"/runs/{run_id}/progress").text
     assert 'data-status="done"' in progress
@@ -271,13 +312,15 @@ def test_an_unknown_page_answers_in_a_sentence_and_the_api_still_in_json(web: Te
 
 def test_export_offers_the_batch_download(web: TestClient) -> None:
     bill_ex3(web)
-    done = web.post("/export")
+    done = web.post("/export", data=form(web))
     assert done.status_code == 303
     page = web.get(done.headers["location"]).text
     batch = re.search(r'href="(/api/exports/\d+/837)"', page)
     assert batch is not None
     assert web.get(batch.group(1)).text.startswith("ISA*")
-    assert "No claim is ready to send" in web.get(web.post("/export").headers["location"]).text
+    assert (
+        "No claim is ready to send" in web.get(web.post("/export", data=form(web)).headers["location"]).text
+    )
 
 
 # --- a biller's morning in a real browser -----------------------------------------------------

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Path, Request
 
 from hitclaims.api import schemas as s
-from hitclaims.services.users import SESSION_COOKIE, Person, signed_in
+from hitclaims.services.users import SAFE_METHODS, Person, check_origin, session_cookie, signed_in
 from hitclaims.services.workplace import Workplace
 
 
@@ -16,15 +16,30 @@ def workplace(request: Request) -> Workplace:
     return request.app.state.workplace  # type: ignore[no-any-return]
 
 
-def token_of(request: Request) -> str | None:
+def _bearer(request: Request) -> str | None:
     header = request.headers.get("authorization", "")
-    if header.lower().startswith("bearer "):
-        return header[7:].strip()
-    return request.cookies.get(SESSION_COOKIE)
+    return header[7:].strip() if header.lower().startswith("bearer ") else None
+
+
+def token_of(request: Request) -> str | None:
+    """The Bearer token, else the session cookie (named __Host-… off plain loopback)."""
+    bearer = _bearer(request)
+    if bearer is not None:
+        return bearer
+    return request.cookies.get(session_cookie(request.url.scheme, request.url.hostname))
 
 
 def current_person(request: Request) -> Person:
-    return signed_in(workplace(request), token_of(request))
+    person = signed_in(workplace(request), token_of(request))
+    if _bearer(request) is None and request.method not in SAFE_METHODS:
+        # Signed in by the cookie alone: a browser sends it from any page of the same site, so a
+        # change must name this site's own origin (CSRF). A Bearer token is never sent by itself.
+        check_origin(
+            f"{request.url.scheme}://{request.url.netloc}",
+            request.headers.get("origin"),
+            request.headers.get("referer"),
+        )
+    return person
 
 
 Place = Annotated[Workplace, Depends(workplace)]

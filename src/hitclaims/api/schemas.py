@@ -62,6 +62,13 @@ class SignIn(Doc):
     password: Annotated[str, StringConstraints(min_length=1, max_length=200)]
 
 
+class PasswordChange(Doc):
+    """Your own new password, with the current one."""
+
+    current_password: Annotated[str, StringConstraints(min_length=1, max_length=MAX_PASSWORD)]
+    new_password: Password
+
+
 class SessionOut(Doc):
     token: str
     username: str

@@ -2,6 +2,8 @@
 their 837, FHIR and PDF, and list what is held.
 
 Whether a claim may be sent is decided from its state, not by rendering an 837 to find out.
+Every read of a claim (its page, its document, its 837, FHIR or PDF) is audited by user and
+claim id: a claim holds PHI.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from hitclaims.core.errors import ConflictError, NotFoundError
 from hitclaims.core.vocabulary import CLAIM_STATUSES, SENDABLE_STATUSES, ClaimStatus
 from hitclaims.formats.x12.claim_837p import write_837
 from hitclaims.formats.x12.envelope import default_envelope
-from hitclaims.services.users import Person, require_change
+from hitclaims.services.users import Person, audit_read, require_change
 from hitclaims.services.workplace import Workplace
 from hitclaims.store import claims as claim_store
 from hitclaims.store import ledger
@@ -45,7 +47,14 @@ def find(place: Workplace, where: ClaimFilter, limit: int = 200, offset: int = 0
         return claim_store.find(db, where, limit, offset)
 
 
-def read(place: Workplace, claim_id: int) -> ClaimRecord:
+def read(place: Workplace, claim_id: int, by: Person) -> ClaimRecord:
+    """The claim for `by` to see (audited)."""
+    record = _record(place, claim_id)
+    audit_read(place, by, "claim.read", "claim", claim_id)
+    return record
+
+
+def _record(place: Workplace, claim_id: int) -> ClaimRecord:
     with place.reading() as db:
         record = claim_store.get(db, claim_id)
     if record is None:
@@ -66,7 +75,7 @@ class ClaimPage:
     sendable: bool
 
 
-def read_page(place: Workplace, claim_id: int) -> ClaimPage:
+def read_page(place: Workplace, claim_id: int, by: Person) -> ClaimPage:
     with place.reading() as db:
         record = claim_store.get(db, claim_id)
         if record is None:
@@ -74,6 +83,7 @@ def read_page(place: Workplace, claim_id: int) -> ClaimPage:
         replaces = claim_store.get(db, record.replaces_id) if record.replaces_id else None
         later = claim_store.replaced_by(db, record.id)
     moves = tuple(s for s in CLAIM_STATUSES if s in lifecycle.moves_from(record.status))  # type: ignore[arg-type]
+    audit_read(place, by, "claim.read", "claim", claim_id)
     return ClaimPage(record, claim_store.claim_of(record), replaces, later, moves, may_send(record))
 
 
@@ -102,28 +112,34 @@ def move(place: Workplace, claim_id: int, to: str, by: Person, note: str = "") -
         return record
 
 
-def claim_837(place: Workplace, claim_id: int) -> tuple[ClaimRecord, str]:
+def claim_837(place: Workplace, claim_id: int, by: Person) -> tuple[ClaimRecord, str]:
     """The claim alone as an 837 (a sent claim as it was sent; an unsent one only when ready)."""
-    record = read(place, claim_id)
+    record = _record(place, claim_id)
     if not may_send(record):
         raise ConflictError(f"a {record.status} claim is never written to an 837", "status")
     sendable = claim_store.claim_of(record).model_copy(update={"status": "ready"})
     envelope = default_envelope([sendable], place.provider.receiver.id, record.created_at.date())
-    return record, write_837([sendable], envelope, place.provider.receiver.name)
+    content = write_837([sendable], envelope, place.provider.receiver.name)
+    audit_read(place, by, "claim.837", "claim", claim_id)
+    return record, content
 
 
-def claim_fhir(place: Workplace, claim_id: int) -> tuple[ClaimRecord, str]:
+def claim_fhir(place: Workplace, claim_id: int, by: Person) -> tuple[ClaimRecord, str]:
     from hitclaims.formats.fhir.claim_bundle import render_fhir  # fhir.resources: imported when used
 
-    record = read(place, claim_id)
-    return record, render_fhir([claim_store.claim_of(record)])
+    record = _record(place, claim_id)
+    content = render_fhir([claim_store.claim_of(record)])
+    audit_read(place, by, "claim.fhir", "claim", claim_id)
+    return record, content
 
 
-def claim_pdf(place: Workplace, claim_id: int) -> tuple[ClaimRecord, bytes]:
+def claim_pdf(place: Workplace, claim_id: int, by: Person) -> tuple[ClaimRecord, bytes]:
     from hitclaims.formats.cms1500.render import render_pdf  # reportlab: imported when used
 
-    record = read(place, claim_id)
-    return record, render_pdf([claim_store.claim_of(record)])
+    record = _record(place, claim_id)
+    content = render_pdf([claim_store.claim_of(record)])
+    audit_read(place, by, "claim.pdf", "claim", claim_id)
+    return record, content
 
 
 def worklist(place: Workplace) -> list[WorkItem]:

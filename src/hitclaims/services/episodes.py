@@ -1,5 +1,6 @@
 """Episodes as billers handle them: import one (episode JSON or a FHIR Bundle), list and read
-them, and explain a period day by day (the ledger a run would bill now).
+them, and explain a period day by day (the ledger a run would bill now). Reading an episode or
+its ledger is audited by user and episode id: both hold PHI.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from hitclaims.core.errors import InputError, NotFoundError, UnusableInputError
 from hitclaims.core.records import Episode
 from hitclaims.services.billing import checked_period, parse_any
 from hitclaims.services.runs import compute
-from hitclaims.services.users import Person, require_change
+from hitclaims.services.users import Person, audit_read, require_change
 from hitclaims.services.workplace import Workplace
 from hitclaims.store import claims as claim_store
 from hitclaims.store import episodes as episode_store
@@ -57,13 +58,15 @@ class EpisodeView:
     content: dict[str, Any]
 
 
-def read(place: Workplace, episode_key: str) -> EpisodeView:
+def read(place: Workplace, episode_key: str, by: Person) -> EpisodeView:
     with place.reading() as db:
         record = episode_store.with_versions(db, episode_key)
         if record is None:
             raise NotFoundError(f"no episode {episode_key}", "episode_id")
         version = episode_store.current_version(db, record)
-        return EpisodeView(record, episode_store.load(version), version.content)
+        found = EpisodeView(record, episode_store.load(version), version.content)
+    audit_read(place, by, "episode.read", "episode", record.episode_key)
+    return found
 
 
 def version_notes(place: Workplace, episode_key: str, version: int) -> list[str] | None:
@@ -90,17 +93,27 @@ def period_ledger(
     episode_key: str,
     first: date,
     last: date,
+    by: Person,
     as_of: date | None = None,
     strict: bool = False,
 ) -> PeriodLedger:
-    """The day ledger for a period: what is billed, held or not billable, and why. With no payer
-    policy in force, `strict` raises; otherwise the ledger is empty and says why."""
+    """The day ledger for a period: what is billed, held or not billable, and why (the read is
+    audited). With no payer policy in force, `strict` raises; otherwise the ledger is empty and
+    says why."""
+    found = _period_ledger(place, episode_key, first, last, as_of, strict)
+    audit_read(place, by, "episode.ledger", "episode", episode_key)
+    return found
+
+
+def _period_ledger(
+    place: Workplace, episode_key: str, first: date, last: date, as_of: date | None, strict: bool
+) -> PeriodLedger:
     with place.reading() as db:
         record = episode_store.by_key(db, episode_key)
         if record is None:
             raise NotFoundError(f"no episode {episode_key}", "episode_id")
         period = checked_period(first, last)
-        on_claims = ledger.billed_days(db, record.patient.patient_key, record.payer_id, period)
+        on_claims = ledger.billed_days(db, record.patient.patient_key, period)
         try:
             billing = compute(db, episode_key, period, as_of or place.clock.today(), place.setup())
         except UnusableInputError as exc:

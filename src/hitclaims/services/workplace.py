@@ -11,6 +11,7 @@ import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import timedelta
 from importlib.resources.abc import Traversable
 from pathlib import Path
 
@@ -29,6 +30,7 @@ from hitclaims.services.billing import Setup
 from hitclaims.store.db import make_engine, migrate, session_factory
 from hitclaims.store.models import PolicyRecord
 from hitclaims.store.policies import policy_book, sync_policies
+from hitclaims.store.users import SESSION_IDLE_MINUTES
 
 NO_PROVIDER = (
     "no billing provider is set: set HITCLAIMS_PROVIDER to the provider YAML (NPI, tax id, address,"
@@ -43,6 +45,8 @@ class Workplace:
     catalog: Catalog
     provider: Provider
     clock: Clock
+    # A session unused for this long is over (besides its 12-hour limit).
+    session_idle: timedelta = timedelta(minutes=SESSION_IDLE_MINUTES)
     _setup: Setup | None = None
     _stamp: object = None
     _lock: threading.Lock = field(default_factory=threading.Lock)

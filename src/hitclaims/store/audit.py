@@ -1,6 +1,8 @@
-"""The audit log: one row for every change (and, from the hardening work, every read of PHI).
+"""The audit log: one row for every change, every read of PHI (an episode, a claim, a download,
+a ledger), and every sign-in, refused or throttled sign-in and sign-out.
 
-Rows carry the user, the action, the record and ids or counts only, never personal values.
+Rows carry the user, the action, the record and ids, counts or the client address only, never
+personal values or passwords.
 """
 
 from __future__ import annotations

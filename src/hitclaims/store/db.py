@@ -1,25 +1,45 @@
 """The database: SQLite in a file by default, PostgreSQL by URL (settings decide which).
 
 The schema is created and kept current by Alembic migrations on first start, never by
-`create_all`, so production databases and tests go through the same path.
+`create_all`, so production databases and tests go through the same path. A new SQLite file
+is created readable by its owner only (0600): it holds PHI. SQLite gives its -wal and -shm files
+the database file's mode.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 # The API serves requests on a thread pool of 40; every one may need a connection at once.
 POOL_SIZE, POOL_OVERFLOW = 20, 30
 
 
+def _create_private_file(url: str) -> None:
+    """Create the SQLite file, owner-only, before SQLite would create it with the umask's mode.
+    An existing file keeps the mode its operator gave it; memory and URI databases are left alone."""
+    parsed = make_url(url)
+    name = parsed.database
+    if not name or name == ":memory:" or name.startswith("file:") or parsed.query.get("uri"):
+        return
+    path = Path(name)
+    if path.exists() or not path.parent.is_dir():
+        return  # a missing folder: SQLite's own error says so
+    with contextlib.suppress(FileExistsError):  # created meanwhile by another start: its own mode
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+
+
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
+        _create_private_file(url)
         # A billing run and a biller's page may write at once: wait for the lock, don't fail.
         engine = create_engine(
             url,

@@ -2,14 +2,15 @@
 
 Every page reads and changes the store through the services the API uses, so a page never
 bills or moves a claim differently from the API. Pages sign in with the session cookie
-(HttpOnly, SameSite=strict). Nothing here logs personal data.
+(HttpOnly, SameSite=strict, __Host- and Secure off plain loopback), and every change a page makes
+passes the CSRF guard (web/csrf.py). Nothing here logs personal data.
 """
 
 from __future__ import annotations
 
 import logging
 
-from fastapi import FastAPI, Request, Response
+from fastapi import Depends, FastAPI, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
@@ -18,8 +19,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from hitclaims.core.errors import HitclaimsError, NotSignedInError
 from hitclaims.services.errors import http_status
 from hitclaims.web.auth import login_url, signed_in_user
+from hitclaims.web.csrf import guard_forms
 from hitclaims.web.render import HEADINGS, HERE, error_sentence, redirect, render, sentence
-from hitclaims.web.routes import claims, episodes, login, runs, worklist
+from hitclaims.web.routes import account, claims, episodes, login, runs, worklist
 
 __all__ = ["answer_page_error", "install_web"]
 
@@ -56,7 +58,8 @@ async def answer_page_error(request: Request, exc: Exception) -> Response:
 
 
 def install_web(app: FastAPI) -> None:
-    """Mount the biller's pages on the app (left out of the OpenAPI document)."""
-    for module in (login, worklist, episodes, claims, runs):
-        app.include_router(module.router)
+    """Mount the biller's pages on the app (left out of the OpenAPI document); every page router
+    is guarded against cross-site requests here, so a new page cannot forget it."""
+    for module in (login, account, worklist, episodes, claims, runs):
+        app.include_router(module.router, dependencies=[Depends(guard_forms)])
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")

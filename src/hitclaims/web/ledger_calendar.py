@@ -17,6 +17,7 @@ from hitclaims.core.claim import LedgerRow
 from hitclaims.core.days import Period
 from hitclaims.core.errors import UnusableInputError
 from hitclaims.services import episodes
+from hitclaims.services.users import Person
 from hitclaims.services.workplace import Workplace
 
 KINDS = {
@@ -116,10 +117,11 @@ def _weeks(cells: list[DayCell]) -> list[list[DayCell | None]]:
     return [padded[i : i + 7] for i in range(0, len(padded), 7)]
 
 
-def month_calendar(place: Workplace, episode_key: str, first: date, as_of: date) -> Month:
+def month_calendar(place: Workplace, episode_key: str, first: date, as_of: date, by: Person) -> Month:
+    """The month as `by` sees it (the ledger read is audited)."""
     last = first.replace(day=calendar.monthrange(first.year, first.month)[1])
     period = Period(first, last)
-    found = episodes.period_ledger(place, episode_key, first, last, as_of)
+    found = episodes.period_ledger(place, episode_key, first, last, by, as_of)
     rows = {r.date: r for r in found.rows}
     on_claims = {day: OnClaim(*claim) for day, claim in found.on_claims.items()}
     cells = [_cell(day, rows.get(day), on_claims.get(day)) for day in period.days()]

@@ -13,7 +13,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from hitclaims import __version__
 from hitclaims.core.errors import HitclaimsError
-from hitclaims.services.users import Person
+from hitclaims.services.users import Person, form_token, session_cookie
 from hitclaims.services.workplace import Workplace
 from hitclaims.web import ledger_calendar, views
 
@@ -65,8 +65,11 @@ def workplace(request: Request) -> Workplace:
 
 
 def render(request: Request, name: str, user: Person | None, status: int = 200, **context: Any) -> Response:
+    """A page; its forms carry the session's CSRF token (the sign-in form passes its own)."""
     place = workplace(request)
+    secret = request.cookies.get(session_cookie(request.url.scheme, request.url.hostname))
     base = {
+        "csrf_token": form_token(secret) if secret else "",
         "user": user,
         "can_change": user is not None and user.may_change,
         "section": "",

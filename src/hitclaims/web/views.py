@@ -129,3 +129,28 @@ def previous_month(day: date) -> tuple[date, date]:
     first_this = day.replace(day=1)
     last_prev = date.fromordinal(first_this.toordinal() - 1)
     return last_prev.replace(day=1), last_prev
+
+
+@dataclass(frozen=True)
+class Bar:
+    """One bar of the A/R chart, laid out in the SVG's own units (no script, no library)."""
+
+    label: str
+    amount: Decimal
+    x: int
+    y: int
+    height: int
+
+
+CHART_HEIGHT = 160
+BAR_WIDTH, BAR_GAP = 56, 24
+
+
+def aging_chart(totals: dict[str, Decimal]) -> list[Bar]:
+    """Bars for the aging buckets, the tallest filling the chart."""
+    top = max(totals.values(), default=Decimal(0))
+    bars = []
+    for n, (label, amount) in enumerate(totals.items()):
+        height = int(CHART_HEIGHT * amount / top) if top > 0 else 0
+        bars.append(Bar(label, amount, n * (BAR_WIDTH + BAR_GAP) + BAR_GAP, CHART_HEIGHT - height, height))
+    return bars

@@ -66,7 +66,7 @@ def list_claims(
 @router.get("/claims/{claim_id}", responses={**AUTH, **NOT_FOUND})
 def read_claim(claim_id: RecordNumber, person: CurrentPerson, place: Place) -> s.ClaimOut:
     """A claim with its lines, findings, held days and the reasons behind each day."""
-    return claim_out(claims.read(place, claim_id))
+    return claim_out(claims.read(place, claim_id, person))
 
 
 def _download(content: str | bytes, media_type: str, filename: str) -> Response:
@@ -81,7 +81,7 @@ def _download(content: str | bytes, media_type: str, filename: str) -> Response:
     response_class=Response,
 )
 def download_837(claim_id: RecordNumber, person: CurrentPerson, place: Place) -> Response:
-    record, content = claims.claim_837(place, claim_id)
+    record, content = claims.claim_837(place, claim_id, person)
     return _download(content, "text/plain", f"{record.claim_key}.837")
 
 
@@ -91,7 +91,7 @@ def download_837(claim_id: RecordNumber, person: CurrentPerson, place: Place) ->
     response_class=Response,
 )
 def download_fhir(claim_id: RecordNumber, person: CurrentPerson, place: Place) -> Response:
-    record, content = claims.claim_fhir(place, claim_id)
+    record, content = claims.claim_fhir(place, claim_id, person)
     return _download(content, "application/fhir+json", f"{record.claim_key}.fhir.json")
 
 
@@ -101,7 +101,7 @@ def download_fhir(claim_id: RecordNumber, person: CurrentPerson, place: Place) -
     response_class=Response,
 )
 def download_pdf(claim_id: RecordNumber, person: CurrentPerson, place: Place) -> Response:
-    record, content = claims.claim_pdf(place, claim_id)
+    record, content = claims.claim_pdf(place, claim_id, person)
     return _download(content, "application/pdf", f"{record.claim_key}.pdf")
 
 
@@ -110,7 +110,7 @@ def move_claim(
     claim_id: RecordNumber, body: s.StatusChange, person: CurrentPerson, place: Place
 ) -> s.ClaimOut:
     claims.move(place, claim_id, body.status, person, body.note)
-    return claim_out(claims.read(place, claim_id))
+    return claim_out(claims.read(place, claim_id, person))
 
 
 @router.get("/worklist", responses=AUTH)

@@ -47,7 +47,7 @@ def list_episodes(
 
 @router.get("/episodes/{episode_id}", responses={**AUTH, **NOT_FOUND})
 def read_episode(episode_id: str, person: CurrentPerson, place: Place) -> s.EpisodeOut:
-    found = episodes.read(place, episode_id)
+    found = episodes.read(place, episode_id, person)
     record = found.record
     return s.EpisodeOut(
         episode_id=record.episode_key,
@@ -76,7 +76,7 @@ def episode_ledger(
     """The day ledger for a period: what is billed, held or not billable, and why.
 
     Computed now from the current records and what other claims already bill."""
-    found = episodes.period_ledger(place, episode_id, period_from, period_to, as_of, strict=True)
+    found = episodes.period_ledger(place, episode_id, period_from, period_to, person, as_of, strict=True)
     return s.LedgerOut(
         episode_id=episode_id,
         period_from=found.period.start,

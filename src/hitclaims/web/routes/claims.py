@@ -81,7 +81,7 @@ def _claim_number(claim_id: str) -> int:
 def _claim_page(
     request: Request, user: Person, claim_id: str, status: int = 200, error: str = ""
 ) -> Response:
-    shown = claims.read_page(workplace(request), _claim_number(claim_id))
+    shown = claims.read_page(workplace(request), _claim_number(claim_id), user)
     return render(
         request,
         "claim.html",

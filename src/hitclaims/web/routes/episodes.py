@@ -90,9 +90,9 @@ def import_episode_file(
 def episode_page(request: Request, episode_id: str, user: PageUser, month: str = "") -> Response:
     place = workplace(request)
     as_of = place.clock.today()
-    found = episodes.read(place, episode_id)
+    found = episodes.read(place, episode_id, user)
     first = ledger_calendar.parse_month(month) if month else episodes.default_month(place, episode_id)
-    shown = ledger_calendar.month_calendar(place, episode_id, first, as_of)
+    shown = ledger_calendar.month_calendar(place, episode_id, first, as_of, user)
     claims = episodes.claims_in(place, episode_id, Period(shown.first, shown.last))
     return render(
         request,
