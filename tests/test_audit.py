@@ -553,3 +553,23 @@ def test_timely_filing_near_counts_exact_days_not_rounded_ones() -> None:
     pol = policy(timely_filing_days=33)
     assert "timely_filing.near" not in rules(bill(pol=pol, as_of=date(2025, 4, 26)))
     assert "timely_filing.near" in rules(bill(pol=pol, as_of=date(2025, 4, 27)), "warning")
+
+
+def test_claim_x12_invalid_holds_a_ready_claim_whose_clm02_and_sv102_are_too_long() -> None:
+    from decimal import Decimal
+
+    from hitclaims.inputs.loading import PolicyBook
+    from hitclaims.services.billing import Setup, guard_sendable
+
+    # Every input within its bounds, yet 99,999,999,900 units at 999,999,999.99 a unit is a
+    # 20-digit charge: the engine calls it ready, the 837 check holds it.
+    grams = dispense("morphine", "999999999", quantity="999999999", amount_unit="g")
+    provider = PROVIDER.model_copy(update={"charges": {**PROVIDER.charges, "J2270": Decimal("999999999.99")}})
+    claim = bill(episode(dispenses=[grams]), provider=provider)
+    assert claim.status == "ready"
+    [guarded] = guard_sendable([claim], Setup(load_catalog(), PolicyBook({}), provider))
+    assert guarded.status == "held"
+    [finding] = [f for f in guarded.findings if f.rule == "claim.x12_invalid"]
+    assert (finding.severity, finding.holds) == ("error", "claim")
+    assert "element CLM02: 20 characters, the 837P allows 1 to 18" in finding.message
+    assert "99999999899000007251" not in finding.message

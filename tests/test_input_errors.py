@@ -193,3 +193,97 @@ def test_the_installed_command_prints_no_traceback(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert "not valid JSON" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+# --- issue 8: refusing input costs time linear in its size, and input is bounded ---------------
+
+
+def test_16000_unknown_keys_are_refused_with_the_first_and_a_count(tmp_path: Path) -> None:
+    data = broken(lambda d: None)
+    data.update({f"unknown_{i:05d}": i for i in range(16_000)})
+    result = run_bill(str(write(tmp_path, data)))
+    assert result.exit_code == 2
+    assert "field 'unknown_00000': unknown field" in result.stderr
+    assert "(and 15999 more problems in this file)" in result.stderr.replace("\n", "")
+
+
+def test_refusing_many_unknown_keys_looks_at_each_error_a_few_times_never_at_every_pair(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import builtins
+
+    from hitclaims.core.errors import InputError
+    from hitclaims.inputs import loading
+
+    from .builders import CATALOG
+
+    keys = 3_000
+    data = broken(lambda d: None)
+    data.update({f"unknown_{i:05d}": i for i in range(keys)})
+    # Every comparison of two errors measures their locations: count what the module measures.
+    measured = 0
+
+    def counted_len(value: Any) -> int:
+        nonlocal measured
+        measured += 1
+        return builtins.len(value)
+
+    monkeypatch.setattr(loading, "len", counted_len, raising=False)
+    with pytest.raises(InputError) as refusal:
+        loading.parse_episode("ep.json", json.dumps(data), CATALOG)
+    assert refusal.value.more == keys - 1
+    assert measured < 10 * keys  # pairwise would be 9 million
+
+
+def test_a_file_over_the_input_size_limit_is_refused_unread(tmp_path: Path) -> None:
+    from hitclaims.inputs.loading import MAX_INPUT_BYTES
+
+    path = tmp_path / "big.json"
+    path.write_bytes(b" " * (MAX_INPUT_BYTES + 1))
+    result = run_bill(str(path))
+    assert result.exit_code == 2
+    assert "big.json: is larger than 5 MB" in result.stderr.replace("\n", "")
+
+
+def test_a_file_at_the_input_size_limit_is_read(tmp_path: Path) -> None:
+    from hitclaims.inputs.loading import MAX_INPUT_BYTES
+
+    text = json.dumps(broken(lambda d: None))
+    path = write(tmp_path, text + " " * (MAX_INPUT_BYTES - len(text)))
+    assert path.stat().st_size == MAX_INPUT_BYTES
+    assert run_bill(str(path)).exit_code == 0
+
+
+def test_a_pump_event_in_year_9999_is_refused_at_import_and_the_other_files_are_billed(
+    tmp_path: Path,
+) -> None:
+    good = write(tmp_path, broken(lambda d: None), "good.json")
+    bad = write(
+        tmp_path, broken(lambda d: d["pump_events"][0].update(at="9999-12-31T23:59:59-12:00")), "bad.json"
+    )
+    result = run_bill(str(bad), str(good))
+    assert result.exit_code == 2
+    assert [c["episode_id"] for c in json.loads(result.stdout)["claims"]] == ["EP-T1"]
+    assert "bad.json: record pump_events[0]" in result.stderr
+    assert "field 'at': is outside the years 1900 to 2199" in result.stderr.replace("\n", "")
+
+
+def test_any_failure_billing_one_episode_fails_that_file_only_without_a_traceback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hitclaims.core.engine import bill_episode
+
+    def poisoned(episode: Any, *args: Any) -> Any:
+        if episode.episode_id == "EP-POISON":
+            raise IndexError("list index out of range")
+        return bill_episode(episode, *args)
+
+    monkeypatch.setattr("hitclaims.services.billing.bill_episode", poisoned)
+    good = write(tmp_path, broken(lambda d: None), "good.json")
+    bad = write(tmp_path, broken(lambda d: d.update(episode_id="EP-POISON")), "poison.json")
+    result = run_bill(str(bad), str(good))
+    assert result.exit_code == 2
+    assert [c["episode_id"] for c in json.loads(result.stdout)["claims"]] == ["EP-T1"]
+    assert "poison.json: could not be billed" in result.stderr
+    assert "Traceback" not in result.output + result.stderr
+    assert "list index out of range" not in result.stderr

@@ -480,3 +480,45 @@ def test_a_catalog_whose_codes_for_one_claim_exclude_each_other_is_unusable() ->
         bill_episode(episode(), policy(), catalog, PROVIDER, MARCH, AS_OF)
     assert (refused.value.file, refused.value.field) == ("per_diem_codes.yaml", "excludes")
     assert "S9326 excludes S9327" in str(refused.value)
+
+
+# --- a far-off period costs what its own days cost (issue 8, item 5) -----------------------------
+
+
+def _decided_days(monkeypatch: pytest.MonkeyPatch, **settings: Any) -> tuple[int, Any]:
+    from hitclaims.core.home import home_status
+
+    looked_at: list[date] = []
+
+    def counted(day: date, *args: Any) -> Any:
+        looked_at.append(day)
+        return home_status(day, *args)
+
+    monkeypatch.setattr("hitclaims.core.per_diem.home_status", counted)
+    far = Period(date(2199, 3, 1), date(2199, 3, 31))
+    claim = bill(pol=policy(**settings), period=far, as_of=date(2199, 4, 2))
+    return len(looked_at), claim
+
+
+@pytest.mark.parametrize("billable_day", ["access", "infusion"])
+def test_a_ledger_for_year_2199_decides_only_the_periods_days(
+    monkeypatch: pytest.MonkeyPatch, billable_day: str
+) -> None:
+    # The therapy began in March 2025 and never stopped: 174 years of days before the period.
+    looked_at, claim = _decided_days(monkeypatch, billable_day=billable_day)
+    assert looked_at == 31
+    assert [row.date for row in claim.ledger] == [date(2199, 3, d) for d in range(1, 32)]
+    assert all(row.code == "S9326" for row in claim.ledger if row.billed)
+
+
+def test_a_far_period_with_no_run_of_its_own_carries_the_last_run_days_code() -> None:
+    intermittent = {
+        **episode().orders[0].model_dump(mode="json"),
+        "mode": "intermittent",
+        "end": "2025-03-20",
+    }
+    ep = episode(orders=[intermittent], pump_events=[], progress_notes=notes("2031-06-01", "2031-06-30"))
+    claim = bill(ep, period=Period(date(2031, 6, 1), date(2031, 6, 30)), as_of=date(2031, 7, 1))
+    row = ledger_row(claim, "2031-06-01")
+    assert row.code == "S9327"
+    assert any("the code of 2025-03-20 (S9327) carries over" in reason for reason in row.reasons)

@@ -21,7 +21,14 @@ from hitclaims.core.engine import bill_episode
 from hitclaims.core.records import Episode
 from hitclaims.formats.x12.claim_837p import NotSendableError, write_837
 from hitclaims.formats.x12.envelope import Envelope
-from hitclaims.formats.x12.segments import ELEMENT_SIZES, ElementSize, length_problems, number, text
+from hitclaims.formats.x12.segments import (
+    ELEMENT_SIZES,
+    ElementSize,
+    element_problems,
+    length_problems,
+    number,
+    text,
+)
 from hitclaims.formats.x12.validate import validate_x12
 
 from .builders import BASE, CATALOG, MARCH, PROVIDER, bill, dispense, episode, policy
@@ -376,3 +383,73 @@ def test_length_problems_count_digits_only_in_numbers_and_check_fixed_widths() -
     assert "Segment 1 (ISA), element ISA06: 10 characters, the 837P allows exactly 15." in length_problems(
         short_isa
     )
+
+
+# --- a ready claim always renders a valid 837 (issue 8, item 2) ----------------------------------
+
+
+def _guarded(claims: Sequence[Claim]) -> list[Claim]:
+    from hitclaims.inputs.loading import PolicyBook
+    from hitclaims.services.billing import Setup, guard_sendable
+
+    return guard_sendable(claims, Setup(CATALOG, PolicyBook({}), PROVIDER))
+
+
+def test_non_ascii_in_sbr03_and_names_is_mapped_and_the_837_passes_pyx12() -> None:
+    data = json.loads(episode().model_dump_json())
+    data["coverage"]["group_number"] = "Grüne Straße Œuvre"
+    data["patient"]["first_name"] = "José"
+    data["patient"]["address"]["city"] = "Bogotá"
+    claim = bill(Episode.model_validate_json(json.dumps(data)))
+    content = assert_valid([claim])
+    assert "SBR*P*18*GRUNE STRASSE OEUVRE*" in content
+    assert "*JOSE*" in content
+    assert _guarded([claim])[0].status == "ready"
+
+
+def test_a_ready_claim_whose_ctp04_is_over_15_characters_is_held_as_claim_x12_invalid() -> None:
+    claim = bill(episode(dispenses=[dispense("morphine", "250")]))
+    lines = [
+        ln.model_copy(update={"ndc_quantity": Decimal("1234567890.1234567")}) if ln.ndc else ln
+        for ln in claim.lines
+    ]
+    [guarded] = _guarded([claim.model_copy(update={"lines": lines})])
+    assert guarded.status == "held"
+    messages = [f.message for f in guarded.findings if f.rule == "claim.x12_invalid"]
+    assert len(messages) == 1
+    assert "element CTP04: 17 characters" in messages[0]
+    assert "1234567890" not in messages[0]
+
+
+def test_a_ready_claim_whose_sv104_is_too_long_is_held() -> None:
+    claim = bill()
+    lines = [claim.lines[0].model_copy(update={"units": 10**16}), *claim.lines[1:]]
+    [guarded] = _guarded([claim.model_copy(update={"lines": lines})])
+    assert guarded.status == "held"
+    assert "element SV104" in guarded.findings[0].message
+
+
+def test_text_an_837_cannot_carry_is_found_and_held_never_silently_dropped() -> None:
+    claim = bill()
+    odd = claim.model_copy(update={"payer": claim.payer.model_copy(update={"name": "Payer \u2603"})})
+    assert "\u2603" in write([odd])
+    [guarded] = _guarded([odd])
+    assert guarded.status == "held"
+    assert "a character outside the X12 character set" in guarded.findings[0].message
+
+
+def test_element_problems_names_segment_and_element_never_the_value() -> None:
+    content = write([bill()])
+    assert element_problems(content) == []
+    broken = content.replace("NM1*IL*1*PATIENT*TEST", "NM1*IL*1*PATIENTÉ*TEST", 1).replace(
+        "SV1*HC:S9326*7250*", "SV1*HC:S9326*72E50*", 1
+    )
+    problems = element_problems(broken)
+    assert any("(NM1), element NM103: a character outside the X12 character set" in p for p in problems)
+    assert any("(SV1), element SV102: not an X12 decimal number" in p for p in problems)
+    assert not any("PATIENT" in p or "72E50" in p for p in problems)
+
+
+def test_held_and_refused_claims_pass_the_guard_unchanged() -> None:
+    held = bill(episode(supplies=[]))
+    assert _guarded([held]) == [held]

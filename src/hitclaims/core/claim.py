@@ -24,6 +24,7 @@ from hitclaims.core.records import Address, Episode, Patient, Person, Prescriber
 from hitclaims.core.vocabulary import (
     MAX_LINES_PER_CLAIM,
     MAX_POINTERS,
+    SEVERITY_RANK,
     DayStatus,
     EngineStatus,
     FrequencyCode,
@@ -152,6 +153,25 @@ def claim_status(findings: Sequence[Finding], per_diem_billable: int, per_diem_b
     if per_diem_billable and not per_diem_billed:
         return "held"  # every per-diem day is held
     return "ready"
+
+
+def held_by(claim: Claim, finding: Finding) -> Claim:
+    """The claim with one more finding, found after the engine (its 837 would be invalid): a
+    ready claim it holds becomes held; a held or refused one keeps its status."""
+    findings = sorted(
+        [*claim.findings, _finding(finding)],
+        key=lambda f: (
+            SEVERITY_RANK[f.severity],
+            f.date.isoformat() if f.date else "",
+            f.rule,
+            f.record,
+            f.message,
+        ),
+    )
+    status = claim.status
+    if status == "ready" and finding.holds in ("claim", "refuse"):
+        status = "refused" if finding.holds == "refuse" else "held"
+    return claim.model_copy(update={"findings": findings, "status": status})
 
 
 def _ledger_rows(ledger: Ledger, held: dict[date, list[str]]) -> list[LedgerRow]:

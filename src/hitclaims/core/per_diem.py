@@ -12,13 +12,13 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from hitclaims.core.catalog import PER_DIEM_FILE, Catalog
-from hitclaims.core.days import Period, day_bounds, each_day, last_local_day, local_day
+from hitclaims.core.days import Period, day_bounds, each_day, last_local_day, local_day, midnight
 from hitclaims.core.errors import InputError
 from hitclaims.core.home import Home, hold_spans, home_status
 from hitclaims.core.policy import PayerPolicy
@@ -139,24 +139,50 @@ class _Billable(NamedTuple):
 
 
 def decide_days(episode: Episode, policy: PayerPolicy, catalog: Catalog, period: Period) -> Ledger:
-    """Every therapy day inside the billing period, billable or not, with its code and reasons."""
+    """Every therapy day inside the billing period, billable or not, with its code and reasons.
+
+    Only the period's days are decided, whenever the therapy began: what a day needs from
+    earlier days (the code carried over from the last day with a run, the units of an
+    elapsed-24h run that began before the period) is read from the runs, so a period decades
+    after the first order costs no more than the first month.
+    """
     runs, from_pump = build_runs(episode, policy, period)
     first, last = therapy_bounds(episode, period)
     if first is None or first > last:
         return Ledger((), runs, from_pump, first, last)
+    start = max(first, period.start)
+    if start > last:
+        return Ledger((), runs, from_pump, first, last)
     walk = _walk(episode, policy, catalog, period, runs, first, last)
     days: list[DayDecision] = []
-    # The whole therapy up to the period end is walked, not just the period: a day's code may
-    # come from an earlier day, and an elapsed-24h run pays its first N days wherever they fall.
-    carried: tuple[date, RunKind] | None = None
-    for day in each_day(first, last):
+    carried = _carried_into(runs, walk.zone, first, start)
+    for day in each_day(start, last):
         touching = walk.touching(day)
-        if day >= period.start:
-            days.append(_decide(walk, day, touching, carried))
+        days.append(_decide(walk, day, touching, carried))
         kind = _run_kind(touching)
         if kind is not None:
             carried = (day, kind)
     return Ledger(tuple(days), runs, from_pump, first, last)
+
+
+def _carried_into(
+    runs: Sequence[Run], zone: ZoneInfo, first: date, start: date
+) -> tuple[date, RunKind] | None:
+    """The last therapy day before `start` that a run touches, with the kind of that day: the
+    code a day with no run of its own carries over (DOMAIN §3.5)."""
+    before = midnight(start, zone)
+    latest: date | None = None
+    for run in runs:
+        if run.start >= before or run.end <= run.start:
+            continue
+        day = min(last_local_day(run.end, zone), start - timedelta(days=1))
+        if day >= max(first, local_day(run.start, zone)) and (latest is None or day > latest):
+            latest = day
+    if latest is None:
+        return None
+    day_start, day_end = day_bounds(latest, zone)
+    kind = _run_kind([r for r in runs if r.touches(day_start, day_end)])
+    return None if kind is None else (latest, kind)
 
 
 def _walk(
@@ -168,15 +194,24 @@ def _walk(
     first: date,
     last: date,
 ) -> _Walk:
+    """What deciding the period's days needs: the runs that touch them, and where the patient
+    was on each of them (and on the earlier days of an elapsed-24h run that reaches them)."""
     zone = episode.patient.zone
+    start = max(first, period.start)
+    window_start, window_end = midnight(start, zone), midnight(last + timedelta(days=1), zone)
+    in_period = tuple(r for r in runs if r.touches(window_start, window_end))
+    elapsed_rule = policy.billable_day == "elapsed_24h"
+    # An elapsed-24h run pays its first units from its own first day: count from there.
+    home_from = min((max(first, local_day(r.start, zone)) for r in in_period), default=start)
+    home_from = min(home_from, start) if elapsed_rule else start
     spans = hold_spans(episode)
-    home_of = {d: home_status(d, zone, spans, policy) for d in each_day(first, last)}
-    elapsed = _elapsed_units(runs, home_of, zone, first, last) if policy.billable_day == "elapsed_24h" else {}
+    home_of = {d: home_status(d, zone, spans, policy) for d in each_day(home_from, last)}
+    elapsed = _elapsed_units(in_period, home_of, zone, first, last) if elapsed_rule else {}
     return _Walk(
         episode=episode,
         policy=policy,
         zone=zone,
-        runs=runs,
+        runs=in_period,
         home_of=home_of,
         visits=_visit_days(episode),
         elapsed=elapsed,

@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
 from hitclaims.core.catalog import Catalog
-from hitclaims.core.records import Money, Problem, _no_float
+from hitclaims.core.records import Day, Money, Problem, X12Text, _no_float
 
 Factor = Annotated[Decimal, BeforeValidator(_no_float), Field(allow_inf_nan=False, ge=0, le=1)]
 Severity = Literal["error", "warning"]
@@ -45,9 +45,9 @@ ClaimFilingIndicator = Literal[
     "ZZ",
 ]
 
-# Rules a policy may not soften or harden: a refused S-code claim and an unusable NDC are facts
-# about the claim, not payer preferences.
-FIXED_SEVERITY_RULES = frozenset({"payer.no_s_codes", "ndc.invalid"})
+# Rules a policy may not soften or harden: a refused S-code claim, an unusable NDC and an 837
+# that breaks the implementation guide are facts about the claim, not payer preferences.
+FIXED_SEVERITY_RULES = frozenset({"payer.no_s_codes", "ndc.invalid", "claim.x12_invalid"})
 
 
 class _Setting(BaseModel):
@@ -55,8 +55,8 @@ class _Setting(BaseModel):
 
 
 class EffectiveRange(_Setting):
-    from_: Annotated[date, Field(alias="from")]
-    to: date | None = None
+    from_: Annotated[Day, Field(alias="from")]
+    to: Day | None = None
 
     def covers(self, day: date) -> bool:
         return self.from_ <= day and (self.to is None or day <= self.to)
@@ -72,9 +72,9 @@ class NursingPolicy(_Setting):
 
 class PayerPolicy(_Setting):
     id: Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=60)]
-    name: Annotated[str, StringConstraints(min_length=1, max_length=100)]
+    name: Annotated[X12Text, StringConstraints(min_length=1, max_length=100)]
     payer_kind: Literal["commercial", "medicaid", "medicare", "medicare_advantage", "tricare", "workers_comp"]
-    x12_payer_id: Annotated[str, StringConstraints(min_length=2, max_length=80)]
+    x12_payer_id: Annotated[X12Text, StringConstraints(min_length=2, max_length=80)]
     claim_filing_indicator: ClaimFilingIndicator
     effective: EffectiveRange = EffectiveRange(from_=date(2000, 1, 1))
     source: str | None = None

@@ -11,7 +11,7 @@ from pydantic import (
     field_validator,
 )
 
-from hitclaims.core.records import Address, Money
+from hitclaims.core.records import Address, Money, X12Text
 
 
 def npi_is_valid(npi: str) -> bool:
@@ -31,7 +31,7 @@ def npi_is_valid(npi: str) -> bool:
 
 class Contact(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
-    name: Annotated[str, StringConstraints(min_length=1, max_length=60)]
+    name: Annotated[X12Text, StringConstraints(min_length=1, max_length=60)]
     phone: Annotated[str, StringConstraints(pattern=r"^\d{10}$")]
 
 
@@ -39,14 +39,14 @@ class Receiver(BaseModel):
     """Where the 837 goes: the clearinghouse (or payer) named in ISA08/GS03 and loop 1000B."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
-    name: Annotated[str, StringConstraints(min_length=1, max_length=60)]
+    name: Annotated[X12Text, StringConstraints(min_length=1, max_length=60)]
     id: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9]{2,15}$")]
 
 
 class Provider(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    name: Annotated[str, StringConstraints(min_length=1, max_length=60)]
+    name: Annotated[X12Text, StringConstraints(min_length=1, max_length=60)]
     npi: Annotated[str, StringConstraints(pattern=r"^\d{10}$")]
     tax_id: Annotated[str, StringConstraints(pattern=r"^\d{9}$")]
     taxonomy: Annotated[str, StringConstraints(pattern=r"^[0-9A-Z]{9}X$")]

@@ -8,12 +8,14 @@ need the code catalogs (is this drug known?) live in `loading`, not here, so the
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Annotated, Literal, NamedTuple
+from typing import Annotated, Final, Literal, NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
+    AfterValidator,
     AwareDatetime,
     BaseModel,
     BeforeValidator,
@@ -23,6 +25,34 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
+
+# --- bounds at the edge -----------------------------------------------------------------------
+# Every date and time is between these years: a far-future instant (9999-12-31T23:59:59-12:00)
+# would overflow the moment it is converted to UTC or the patient's zone, deep in the engine.
+MIN_YEAR: Final = 1900
+MAX_YEAR: Final = 2199
+# Quantities, amounts, rates and prices: at most 9 digits before the point and 4 after, so every
+# number the 837 writes from them (CTP04 and SV104 take 15 digits, CLM02 and SV102 18) fits.
+MAX_INTEGER_DIGITS: Final = 9
+MAX_DECIMALS: Final = 4
+MAX_WHOLE: Final = 10**MAX_INTEGER_DIGITS - 1  # the largest count (units, a supply quantity)
+_MAX_NUMBER_TEXT: Final = 40  # characters of a number written as text
+
+
+def _bounded(number: Decimal) -> Decimal:
+    _, digits, exponent = number.as_tuple()
+    if not isinstance(exponent, int):  # NaN and infinity: allow_inf_nan refuses them
+        return number
+    if number and number.adjusted() >= MAX_INTEGER_DIGITS:
+        raise PydanticCustomError(
+            "number_bounds", f"has more than {MAX_INTEGER_DIGITS} digits before the decimal point"
+        )
+    significant = "".join(map(str, digits)).rstrip("0")
+    decimals = -(exponent + len(digits) - len(significant)) if significant else 0
+    if decimals > MAX_DECIMALS:
+        raise PydanticCustomError("number_bounds", f"has more than {MAX_DECIMALS} decimal places")
+    return number
 
 
 def _no_float(value: object) -> object:
@@ -30,11 +60,50 @@ def _no_float(value: object) -> object:
     # arrive as strings (or whole numbers) so that Decimal sees exactly what the sender wrote.
     if isinstance(value, bool | float):
         raise ValueError('write decimals as JSON strings such as "2.5" (whole numbers may be integers)')
+    if isinstance(value, str) and len(value) > _MAX_NUMBER_TEXT:
+        raise PydanticCustomError("number_bounds", "is too long for a number")
     if isinstance(value, int | str):
         try:
-            return Decimal(str(value).strip())
+            return _bounded(Decimal(str(value).strip()))
         except InvalidOperation:
             raise ValueError(f"{value!r} is not a decimal number") from None
+    if isinstance(value, Decimal):
+        return _bounded(value)
+    return value
+
+
+def _in_years(value: date) -> date:
+    # A datetime is checked as written, in its own offset: a year inside the window stays
+    # convertible to UTC and to any time zone.
+    if not MIN_YEAR <= value.year <= MAX_YEAR:
+        raise PydanticCustomError("date_window", f"is outside the years {MIN_YEAR} to {MAX_YEAR}")
+    return value
+
+
+# Characters an 837 may carry (the X12 extended character set is printable ASCII); letters that
+# only differ by an accent or a ligature are mapped, anything else is refused at the edge.
+_SPELLED_OUT = str.maketrans(
+    {"ß": "ss", "æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE", "ø": "o", "Ø": "O", "đ": "d", "Đ": "D"}
+    | {"ł": "l", "Ł": "L", "ð": "d", "Ð": "D", "þ": "th", "Þ": "TH", "ı": "i"}
+)
+_X12_PRINTABLE = re.compile(r"[ -~\t\r\n]*")
+
+
+def x12_ascii(value: str) -> str:
+    """Text as an 837 carries it: accents dropped (José: Jose), ligatures spelled out."""
+    if value.isascii():
+        return value
+    decomposed = unicodedata.normalize("NFKD", value.translate(_SPELLED_OUT))
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def _x12_text(value: str) -> str:
+    if not _X12_PRINTABLE.fullmatch(x12_ascii(value)):
+        raise PydanticCustomError(
+            "x12_text",
+            "has characters an X12 claim cannot carry (use letters, digits, spaces and common"
+            " punctuation; accented letters are fine)",
+        )
     return value
 
 
@@ -42,8 +111,15 @@ Dec = Annotated[Decimal, BeforeValidator(_no_float), Field(allow_inf_nan=False)]
 PositiveDec = Annotated[Decimal, BeforeValidator(_no_float), Field(allow_inf_nan=False, gt=0)]
 NonNegativeDec = Annotated[Decimal, BeforeValidator(_no_float), Field(allow_inf_nan=False, ge=0)]
 Money = NonNegativeDec  # a price or a fee: never negative, never a float
+Count = Annotated[int, Field(ge=0, le=MAX_WHOLE)]
+Day = Annotated[date, AfterValidator(_in_years)]
+Moment = Annotated[AwareDatetime, AfterValidator(_in_years)]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)]
+# Text an 837 carries (names, address parts, identifiers): mapped to X12 characters or refused.
+X12Text = Annotated[str, AfterValidator(_x12_text)]
+Name = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60), AfterValidator(_x12_text)
+]
 RecordId = Annotated[
     str, StringConstraints(min_length=1, max_length=30, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 ]
@@ -58,7 +134,9 @@ class Record(BaseModel):
 class Address(Record):
     line1: Name
     line2: Name | None = None
-    city: Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=30)]
+    city: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=2, max_length=30), AfterValidator(_x12_text)
+    ]
     state: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
     zip: Annotated[str, StringConstraints(pattern=r"^\d{5}(\d{4})?$")]
 
@@ -66,7 +144,7 @@ class Address(Record):
 class Person(Record):
     first_name: Name
     last_name: Name
-    birth_date: date
+    birth_date: Day
     sex: Literal["F", "M", "U"]
     address: Address
 
@@ -80,7 +158,8 @@ class Patient(Person):
     def _known_zone(cls, value: str) -> str:
         try:
             ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
+        # A name no zone file has, or one the file system cannot even look up (too long, a NUL).
+        except (ZoneInfoNotFoundError, ValueError, OSError) as exc:
             raise ValueError("unknown IANA time zone (use a name such as America/Chicago)") from exc
         return value
 
@@ -90,10 +169,10 @@ class Patient(Person):
 
 
 class PriorAuthorization(Record):
-    number: Annotated[str, StringConstraints(min_length=1, max_length=50)]
-    start: date
-    end: date
-    units: Annotated[int, Field(ge=0)]
+    number: Annotated[str, StringConstraints(min_length=1, max_length=50), AfterValidator(_x12_text)]
+    start: Day
+    end: Day
+    units: Count
     codes: Annotated[list[Code], Field(min_length=1)]
 
     @model_validator(mode="after")
@@ -105,8 +184,10 @@ class PriorAuthorization(Record):
 
 class Coverage(Record):
     payer_id: Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=60)]
-    member_id: Annotated[str, StringConstraints(min_length=2, max_length=80)]
-    group_number: Annotated[str, StringConstraints(min_length=1, max_length=50)] | None = None
+    member_id: Annotated[str, StringConstraints(min_length=2, max_length=80), AfterValidator(_x12_text)]
+    group_number: (
+        Annotated[str, StringConstraints(min_length=1, max_length=50), AfterValidator(_x12_text)] | None
+    ) = None
     relationship: Literal["self", "spouse", "child", "other"] = "self"
     subscriber: Person | None = None
     # One authorization, or several (renewals): the engine reads them as a list.
@@ -148,9 +229,9 @@ class Therapy(Record):
 
 class Order(Record):
     id: RecordId
-    signed_at: AwareDatetime | None = None
-    start: date
-    end: date | None = None
+    signed_at: Moment | None = None
+    start: Day
+    end: Day | None = None
     # A missing drug, dose or rate is a documentation finding (order.incomplete), not bad input.
     drug: DrugKey | Annotated[list[DrugKey], Field(min_length=1)] | None = None
     dose: Text | None = None
@@ -175,7 +256,7 @@ class Order(Record):
 
 class Adjustment(Record):
     id: RecordId | None = None
-    at: AwareDatetime
+    at: Moment
     order_id: RecordId
     rate: Text
     reason: Text | None = None
@@ -183,15 +264,15 @@ class Adjustment(Record):
 
 class PumpEvent(Record):
     id: RecordId | None = None
-    at: AwareDatetime
+    at: Moment
     type: Literal["start", "stop", "rate_change", "alarm"]
     rate: Text | None = None
 
 
 class Hold(Record):
     id: RecordId | None = None
-    start: AwareDatetime
-    end: AwareDatetime | None = None
+    start: Moment
+    end: Moment | None = None
     reason: Literal["inpatient", "skilled_nursing", "hospice", "other"]
 
     @model_validator(mode="after")
@@ -203,32 +284,37 @@ class Hold(Record):
 
 class ProgressNote(Record):
     id: RecordId | None = None
-    date: date
-    author: Name
+    date: Day
+    # Never on a claim: any script a pharmacist's name is written in.
+    author: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)]
     text: Annotated[str, StringConstraints(strip_whitespace=True, max_length=20000)]
 
 
 class Supply(Record):
     id: RecordId | None = None
-    date: date
+    date: Day
     description: Text
     hcpcs: Code | None = None
-    quantity: Annotated[int, Field(gt=0)]
+    quantity: Annotated[int, Field(gt=0, le=MAX_WHOLE)]
 
 
 class Dispense(Record):
     id: RecordId | None = None
-    date: date
+    date: Day
     drug: DrugKey
     # Checked by the audit (ndc.invalid), not here: a bad NDC holds the claim with a clear finding.
-    ndc: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20)]
+    ndc: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20), AfterValidator(_x12_text)
+    ]
     quantity: PositiveDec
     unit: Literal["F2", "GR", "ME", "ML", "UN"]
     amount: PositiveDec
     amount_unit: Literal["mg", "mcg", "g"]
     administered_amount: NonNegativeDec | None = None
     single_dose: bool | None = None
-    rx_number: Annotated[str, StringConstraints(min_length=1, max_length=30)] | None = None
+    rx_number: (
+        Annotated[str, StringConstraints(min_length=1, max_length=30), AfterValidator(_x12_text)] | None
+    ) = None
 
     @model_validator(mode="after")
     def _administered_within_dispensed(self) -> Dispense:
@@ -239,9 +325,9 @@ class Dispense(Record):
 
 class NursingVisit(Record):
     id: RecordId | None = None
-    date: date
-    start: AwareDatetime | None = None
-    end: AwareDatetime | None = None
+    date: Day
+    start: Moment | None = None
+    end: Moment | None = None
     # A nurse may report a length without clock times; 99602 still needs the times (BCBSM).
     duration_minutes: Annotated[int, Field(gt=0, le=24 * 60)] | None = None
     credential: Literal["RN", "LPN"]
@@ -265,8 +351,8 @@ class NursingVisit(Record):
 class ConcurrentTherapy(Record):
     id: RecordId | None = None
     code: Code
-    start: date
-    end: date | None = None
+    start: Day
+    end: Day | None = None
     rate: PositiveDec
 
     @model_validator(mode="after")
@@ -299,7 +385,7 @@ class Episode(Record):
     adjustments: list[Adjustment] = []
     pump_events: list[PumpEvent] = []
     holds: list[Hold] = []
-    discontinued_at: AwareDatetime | None = None
+    discontinued_at: Moment | None = None
     progress_notes: list[ProgressNote] = []
     supplies: list[Supply] = []
     dispenses: list[Dispense] = []
@@ -318,16 +404,20 @@ class Problem(NamedTuple):
 def episode_problems(episode: Episode) -> list[Problem]:
     """Cross-record checks the field types cannot express (references, local dates)."""
     problems: list[Problem] = []
-    ids = [o.id for o in episode.orders]
-    for i, order_id in enumerate(ids):
-        if order_id in ids[:i]:
-            problems.append(Problem(f"orders[{i}]", "id", f"order id {order_id!r} is used twice"))
+    # Sets, not list scans: a file may hold tens of thousands of records.
+    ids: set[str] = set()
+    for i, order in enumerate(episode.orders):
+        if order.id in ids:
+            problems.append(Problem(f"orders[{i}]", "id", f"order id {order.id!r} is used twice"))
+        ids.add(order.id)
     for i, adj in enumerate(episode.adjustments):
         if adj.order_id not in ids:
             problems.append(Problem(f"adjustments[{i}]", "order_id", f"no order with id {adj.order_id!r}"))
+    codes: set[str] = set()
     for i, code in enumerate(episode.diagnoses):
-        if code in episode.diagnoses[:i]:
+        if code in codes:
             problems.append(Problem(f"diagnoses[{i}]", None, f"{code} is listed twice"))
+        codes.add(code)
     zone = episode.patient.zone
     for i, visit in enumerate(episode.nursing_visits):
         if visit.start is not None and visit.start.astimezone(zone).date() != visit.date:

@@ -132,8 +132,13 @@ def _merge(segments: Sequence[tuple[datetime, datetime, str]], gap_minutes: int,
     return runs
 
 
-def _order_runs(episode: Episode, zone: ZoneInfo, period_end_utc: datetime) -> list[Run]:
-    """Runs implied by the orders when there is no pump log (DOMAIN §3.6)."""
+def _order_runs(episode: Episode, zone: ZoneInfo, period: Period, period_end_utc: datetime) -> list[Run]:
+    """Runs implied by the orders when there is no pump log (DOMAIN §3.6).
+
+    An intermittent order gives one run a day. Of its days before the billing period only the
+    last one is needed (its code carries over), so a period years after the order began does
+    not build a run for every day in between.
+    """
     continuous: list[tuple[datetime, datetime, str]] = []
     runs: list[Run] = []
     for order in episode.orders:
@@ -153,7 +158,7 @@ def _order_runs(episode: Episode, zone: ZoneInfo, period_end_utc: datetime) -> l
             continue
         # An intermittent order gives infusion on each of its days, for less than 24 hours.
         last = last_local_day(end, zone)
-        for day in each_day(order.start, last):
+        for day in each_day(max(order.start, min(last, period.start - timedelta(days=1))), last):
             day_start, day_end = day_bounds(day, zone)
             runs.append(
                 Run(
@@ -188,4 +193,4 @@ def build_runs(episode: Episode, policy: PayerPolicy, period: Period) -> tuple[t
     if any(e.type in ("start", "stop") for e in episode.pump_events):
         segments = _pump_segments(episode.pump_events, episode, period_end_utc)
         return tuple(_merge(segments, policy.continuity_gap_minutes, "pump log")), True
-    return tuple(_order_runs(episode, zone, period_end_utc)), False
+    return tuple(_order_runs(episode, zone, period, period_end_utc)), False

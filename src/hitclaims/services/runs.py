@@ -25,7 +25,7 @@ from hitclaims.core.days import Period
 from hitclaims.core.engine import History, bill_episode
 from hitclaims.core.errors import NotFoundError, UnusableInputError
 from hitclaims.core.vocabulary import RUN_OUTCOMES, RunOutcome, RunStatus
-from hitclaims.services.billing import Setup
+from hitclaims.services.billing import Setup, guard_sendable
 from hitclaims.services.workplace import Workplace
 from hitclaims.store import claims as claim_store
 from hitclaims.store import episodes as episode_store
@@ -81,7 +81,9 @@ def compute(db: DbSession, episode_key: str, period: Period, as_of: date, setup:
     auths = [a.number for a in records.coverage.authorizations]
     own = [c.id for c in current]
     history = ledger.history(db, records.patient.id, records.coverage.payer_id, own, period, auths)
-    claims = bill_episode(records, policy, setup.catalog, setup.provider, period, as_of, history)
+    claims = guard_sendable(
+        bill_episode(records, policy, setup.catalog, setup.provider, period, as_of, history), setup
+    )
     return Billing(episode, version.id, records.patient.id, current, history, claims)
 
 

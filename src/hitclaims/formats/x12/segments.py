@@ -3,7 +3,8 @@
 Segments are values; this module knows the separators, drops trailing empty elements, scrubs
 delimiter characters out of data, writes numbers without needless zeros, and writes the
 name-and-address trio (NM1, N3, N4) that several loops share. `ELEMENT_SIZES` is the 837P's
-length rule for every element we write, so cuts and checks read one table instead of literals.
+length rule for every element we write, so cuts and checks read one table instead of literals;
+`element_problems` checks rendered text against it and against the X12 character set.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Final, NamedTuple
 
-from hitclaims.core.records import Address
+from hitclaims.core.records import Address, x12_ascii
 
 Element = str | tuple[str, ...]  # a simple element or a composite's components
 
@@ -24,6 +25,9 @@ COMPONENT_SEP: Final = ":"
 REPETITION_SEP: Final = "^"
 SEGMENT_END: Final = "~"
 _DELIMITERS = re.compile(r"[*:^~\r\n\t]")
+# The X12 extended character set (005010): printable ASCII. Anything else breaks the 837.
+_OUTSIDE_CHARSET = re.compile(r"[^ -~]")
+_NUMBER = {"R": re.compile(r"-?[0-9]*(\.[0-9]+)?"), "N0": re.compile(r"-?[0-9]+")}
 
 
 @dataclass(frozen=True)
@@ -55,10 +59,13 @@ def _element(value: Element) -> str:
 
 
 def text(value: str | None, max_length: int) -> str:
-    """Data text: no delimiter characters, single spaces, upper case, cut to the element size."""
+    """Data text: accents dropped, no delimiter characters, single spaces, upper case, cut to
+    the element size. What cannot be mapped stays, for `element_problems` to hold the claim
+    (records refuse it at the edge): a name is never silently changed into another."""
     if not value:
         return ""
-    cleaned = " ".join(_DELIMITERS.sub(" ", value).split()).upper()
+    # Folded first: a full-width asterisk folds to a delimiter.
+    cleaned = " ".join(_DELIMITERS.sub(" ", x12_ascii(value)).split()).upper()
     return cleaned[:max_length].rstrip()
 
 
@@ -248,24 +255,51 @@ def length_problems(x12: str) -> list[str]:
     """
     problems = []
     for index, segment_id, ref, value in _elements(x12):
-        size = ELEMENT_SIZES[ref]
-        measured = len(value.replace("-", "").replace(".", "") if size.data_type in ("R", "N0") else value)
-        if not size.min_len <= measured <= size.max_len:
-            allowed = (
-                f"exactly {size.min_len}"
-                if size.min_len == size.max_len
-                else f"{size.min_len} to {size.max_len}"
-            )
-            problems.append(
-                f"Segment {index} ({segment_id}), element {ref}: {measured} character"
-                f"{'' if measured == 1 else 's'},"
-                f" the 837P allows {allowed}."
-            )
+        problem = _size_problem(ELEMENT_SIZES[ref], value)
+        if problem:
+            problems.append(f"Segment {index} ({segment_id}), element {ref}: {problem}.")
     return problems
 
 
-def _elements(x12: str) -> Iterator[tuple[int, str, str, str]]:
-    """(segment number, segment id, element reference, value) of every non-empty listed element."""
+def element_problems(x12: str) -> list[str]:
+    """Every element of `x12` that breaks its length, its number format or the X12 character
+    set, in words and without its value: the last check before an 837 is handed out."""
+    # One search of the whole text first (less the line breaks after segment terminators):
+    # elements are searched only when something is there.
+    odd_characters = (
+        _OUTSIDE_CHARSET.search(x12.replace(SEGMENT_END + "\n", SEGMENT_END).rstrip("\n")) is not None
+    )
+    problems = []
+    for index, segment_id, ref, value in _elements(x12, every=odd_characters):
+        problem = _element_problem(ref, value, odd_characters)
+        if problem:
+            problems.append(f"Segment {index} ({segment_id}), element {ref}: {problem}.")
+    return problems
+
+
+def _element_problem(ref: str, value: str, odd_characters: bool) -> str:
+    size = ELEMENT_SIZES.get(ref)
+    problem = _size_problem(size, value) if size else ""
+    if not problem and odd_characters and _OUTSIDE_CHARSET.search(value):
+        problem = "a character outside the X12 character set"
+    if not problem and size and size.data_type in _NUMBER and not _NUMBER[size.data_type].fullmatch(value):
+        problem = f"not an X12 {'decimal' if size.data_type == 'R' else 'whole'} number"
+    return problem
+
+
+def _size_problem(size: ElementSize, value: str) -> str:
+    measured = len(value.replace("-", "").replace(".", "") if size.data_type in ("R", "N0") else value)
+    if size.min_len <= measured <= size.max_len:
+        return ""
+    allowed = (
+        f"exactly {size.min_len}" if size.min_len == size.max_len else f"{size.min_len} to {size.max_len}"
+    )
+    return f"{measured} character{'' if measured == 1 else 's'}, the 837P allows {allowed}"
+
+
+def _elements(x12: str, every: bool = False) -> Iterator[tuple[int, str, str, str]]:
+    """(segment number, segment id, element reference, value) of every non-empty element the
+    table lists, or of every non-empty element and component at all (`every`)."""
     element_sep, component_sep, segment_end = ELEMENT_SEP, COMPONENT_SEP, SEGMENT_END
     start = x12.lstrip()
     isa = start.split(start[3], 16) if start.startswith("ISA") and len(start) > 3 else []
@@ -276,10 +310,10 @@ def _elements(x12: str) -> Iterator[tuple[int, str, str, str]]:
         segment_id, *values = segment.split(element_sep)
         for position, value in enumerate(values, start=1):
             ref = f"{segment_id}{position:02d}"
-            if ref in ELEMENT_SIZES:
+            if ref in ELEMENT_SIZES or (every and segment_id == "ISA"):
                 if value:
                     yield index, segment_id, ref, value
                 continue
             for sub, component in enumerate(value.split(component_sep), start=1):
-                if component and f"{ref}-{sub}" in ELEMENT_SIZES:
+                if component and (every or f"{ref}-{sub}" in ELEMENT_SIZES):
                     yield index, segment_id, f"{ref}-{sub}", component
