@@ -19,7 +19,7 @@ from starlette.routing import Match
 from hitclaims import __version__
 from hitclaims.api import schemas as s
 from hitclaims.api.deps import BAD
-from hitclaims.api.routes import claims, episodes, runs, session, users
+from hitclaims.api.routes import claims, episodes, remittances, runs, session, users
 from hitclaims.core.errors import HitclaimsError
 from hitclaims.services.errors import INTERNAL, http_status
 
@@ -46,7 +46,7 @@ def _router() -> APIRouter:
     def health() -> dict[str, str]:
         return {"status": "ok", "version": __version__}
 
-    for module in (session, users, episodes, runs, claims):
+    for module in (session, users, episodes, runs, claims, remittances):
         router.include_router(module.router)
     return router
 

@@ -21,7 +21,7 @@ from hitclaims.services.errors import http_status
 from hitclaims.web.auth import login_url, signed_in_user
 from hitclaims.web.csrf import guard_forms
 from hitclaims.web.render import HEADINGS, HERE, error_sentence, redirect, render, sentence
-from hitclaims.web.routes import account, claims, episodes, login, runs, worklist
+from hitclaims.web.routes import account, claims, episodes, login, remittances, runs, worklist
 
 __all__ = ["answer_page_error", "install_web"]
 
@@ -60,6 +60,6 @@ async def answer_page_error(request: Request, exc: Exception) -> Response:
 def install_web(app: FastAPI) -> None:
     """Mount the biller's pages on the app (left out of the OpenAPI document); every page router
     is guarded against cross-site requests here, so a new page cannot forget it."""
-    for module in (login, account, worklist, episodes, claims, runs):
+    for module in (login, account, worklist, episodes, claims, runs, remittances):
         app.include_router(module.router, dependencies=[Depends(guard_forms)])
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")

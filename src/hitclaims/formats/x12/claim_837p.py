@@ -14,6 +14,7 @@ from typing import Final
 
 from hitclaims.core.claim import Claim, ClaimLine
 from hitclaims.core.errors import ConflictError
+from hitclaims.core.matching import line_control
 from hitclaims.core.records import Person
 from hitclaims.core.vocabulary import MAX_DIAGNOSES, MAX_MODIFIERS, MAX_POINTERS
 from hitclaims.formats.x12.envelope import Envelope, interchange
@@ -182,6 +183,9 @@ def _line(claim: Claim, line: ClaimLine, claim_place: str, line_auth: str | None
     ]
     if line_auth:
         segments.append(seg("REF", "G1", fit("REF02", line_auth)))
+    # The line item control number the payer echoes in its 835 (REF*6R), so the payment finds
+    # this very line.
+    segments.append(seg("REF", "6R", line_control(claim.claim_id, line.line_number)))
     if line.ndc and line.ndc_quantity is not None and line.ndc_unit:
         segments += [
             seg("LIN", None, "N4", line.ndc),
