@@ -125,6 +125,9 @@ def test_the_pages_show_remittances_denials_and_receivables(client: TestClient) 
     assert 'name="csrf_token"' in listing.text
     assert "posted" in listing.text
     assert "CO-197" in client.get("/denials").text
+    history = client.get(f"/claims/{record['id']}").text
+    assert "partially paid" in history  # one line denied, the others paid
+    assert 'href="/remittances/' in history
     receivables = client.get("/receivables")
     assert receivables.status_code == 200
     assert "<svg" in receivables.text

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Form, Query, Request, Response
 
 from hitclaims.core.errors import ConflictError, HitclaimsError, NotFoundError
 from hitclaims.core.vocabulary import CLAIM_STATUSES, ClaimStatus
-from hitclaims.services import claims
+from hitclaims.services import claims, remittances
 from hitclaims.services.claims import ClaimFilter
 from hitclaims.services.users import Person
 from hitclaims.web import views
@@ -81,7 +81,8 @@ def _claim_number(claim_id: str) -> int:
 def _claim_page(
     request: Request, user: Person, claim_id: str, status: int = 200, error: str = ""
 ) -> Response:
-    shown = claims.read_page(workplace(request), _claim_number(claim_id), user)
+    place = workplace(request)
+    shown = claims.read_page(place, _claim_number(claim_id), user)
     return render(
         request,
         "claim.html",
@@ -94,6 +95,7 @@ def _claim_page(
         replaced_by=shown.replaced_by,
         sendable=shown.sendable,
         moves=[(m, MOVE_LABELS[m]) for m in MOVE_LABELS if m in shown.moves],
+        payments=remittances.claim_payments(place, shown.record.id),
         error=error,
     )
 
