@@ -20,14 +20,18 @@ import uvicorn
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from playwright.sync_api import ConsoleMessage, Page, expect, sync_playwright
+from sqlalchemy import select
 
 from hitclaims.core.days import Period
 from hitclaims.inputs.loading import parse_episode
 from hitclaims.server import create_app
+from hitclaims.services.remit_files import simulate_835
 from hitclaims.services.runs import start_run
 from hitclaims.services.users import SECURE_SESSION_COOKIE, form_token
 from hitclaims.services.workplace import Workplace
+from hitclaims.store.claims import claim_of
 from hitclaims.store.episodes import import_episode
+from hitclaims.store.models import ClaimRecord
 from hitclaims.store.users import create_user
 
 from .databases import open_workplace
@@ -369,7 +373,35 @@ def _shot(page: Page, name: str, folder: Path) -> None:
 
 
 def _nav(page: Page, name: str) -> None:
-    page.get_by_role("navigation", name="Main").get_by_role("link", name=name).click()
+    page.get_by_role("navigation", name="Main").get_by_role("link", name=name, exact=True).click()
+
+
+def _answer_with_an_835(page: Page, place: Workplace, folder: Path) -> None:
+    """Send the claim, let the payer answer with one line denied, upload the 835 and see the
+    claim paid in part and the denial in the worklist."""
+    _nav(page, "Worklist")
+    page.get_by_role("button", name="Export ready claims (837)").click()
+    expect(page.get_by_role("status")).to_contain_text("they are now submitted")
+    with place.factory() as db:
+        record = db.scalar(select(ClaimRecord).where(ClaimRecord.status == "submitted"))
+        assert record is not None
+        claim = claim_of(record).model_copy(update={"status": "submitted"})
+    answer = folder / "payer.835"
+    answer.write_text(simulate_835([claim], date(2025, 10, 1), deny_authorization=frozenset({f"{CLAIM}#1"})))
+    _nav(page, "Remittances")
+    page.get_by_label("835 file").set_input_files(answer)
+    page.get_by_role("button", name="Upload").click()
+    expect(page.get_by_role("link", name=CLAIM)).to_be_visible()
+    _shot(page, "web-remittance.png", folder)
+    page.get_by_role("link", name=CLAIM).click()
+    expect(page.locator("#payments-title")).to_contain_text("partially paid")
+    _nav(page, "Denials")
+    expect(page.locator("tr", has_text="CO-197")).to_contain_text("get authorization")
+    _nav(page, "Receivables")
+    expect(page.locator("svg.aging-chart")).to_be_visible()
+    _shot(page, "web-receivables.png", folder)
+    _nav(page, "Claims")
+    page.get_by_role("link", name=CLAIM).first.click()
 
 
 def test_a_billers_morning_in_the_browser(tmp_path: Path) -> None:
@@ -429,7 +461,8 @@ def test_a_billers_morning_in_the_browser(tmp_path: Path) -> None:
             page.locator("h1").click()  # away from the button: no focus ring in the picture
             _shot(page, "web-claim.png", tmp_path)
 
-            page.get_by_role("link", name="EX3-EPIDURAL-COCKTAIL", exact=True).click()
+            _answer_with_an_835(page, place, tmp_path)
+            page.get_by_role("link", name="EX3-EPIDURAL-COCKTAIL", exact=True).first.click()
             cell = page.locator('[data-date="2025-09-09"]')
             assert "inpatient hold" in (cell.get_attribute("title") or "")
             cell.focus()  # the keyboard's way to the details panel

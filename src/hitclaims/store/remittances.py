@@ -193,7 +193,9 @@ def get(db: DbSession, remittance_id: int) -> RemittanceRecord | None:
         select(RemittanceRecord)
         .where(RemittanceRecord.id == remittance_id)
         .options(
-            selectinload(RemittanceRecord.payments).selectinload(ClaimPaymentRecord.lines),
+            selectinload(RemittanceRecord.payments)
+            .selectinload(ClaimPaymentRecord.lines)
+            .selectinload(LinePaymentRecord.adjustments),
             selectinload(RemittanceRecord.payments).selectinload(ClaimPaymentRecord.adjustments),
         )
     )
