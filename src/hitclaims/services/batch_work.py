@@ -1,0 +1,119 @@
+"""What a batch worker does: bill one chunk of episodes, and write one 837 file.
+
+Runs in worker processes (or in the parent with one worker). A chunk's results go straight to
+files in the work folder, so only counts travel back to the parent: its five tables as one
+Parquet file each, and its ready claims, per payer, as claim JSON lines for the 837 step.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Final
+
+import pyarrow.parquet as pq
+
+from hitclaims.core.claim import Claim
+from hitclaims.core.days import Period
+from hitclaims.core.errors import InputError
+from hitclaims.formats.parquet_out import claim_tables
+from hitclaims.formats.x12.claim_837p import write_837
+from hitclaims.formats.x12.envelope import default_envelope
+from hitclaims.inputs.loading import parse_episode
+from hitclaims.inputs.ndjson import Chunk
+from hitclaims.services.billing import Setup, bill_one
+
+# The 837 needs neither the day ledger nor the findings: leaving them out of the spill makes it a
+# fraction of the size and quicker to read back.
+_NOT_IN_837: Final[dict[str, object]] = {"ledger": [], "findings": [], "held_days": []}
+
+_setup: Setup | None = None
+
+
+def start_worker(setup: Setup) -> None:
+    global _setup
+    _setup = setup
+
+
+def _the_setup() -> Setup:
+    if _setup is None:
+        raise RuntimeError("start_worker was not called in this process")
+    return _setup
+
+
+@dataclass(frozen=True)
+class ChunkTask:
+    chunk: Chunk
+    source: str  # how errors name the input file
+    period: Period
+    as_of: date
+    work: Path
+
+
+@dataclass
+class ChunkDone:
+    number: int
+    size: int
+    episodes: int = 0
+    claims: int = 0
+    errors: list[tuple[int, str]] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=lambda: {"parse": 0.0, "bill": 0.0, "write": 0.0})
+
+
+def bill_chunk(task: ChunkTask) -> ChunkDone:
+    setup, chunk = _the_setup(), task.chunk
+    done = ChunkDone(chunk.number, chunk.size, episodes=len(chunk.rows))
+    claims: list[Claim] = []
+    clock = time.perf_counter
+    for line, text in chunk.rows:
+        name = f"{task.source}:{line}"
+        started = clock()
+        try:
+            episode = parse_episode(name, text, setup.catalog)
+            parsed = clock()
+            done.seconds["parse"] += parsed - started
+            claims.extend(bill_one(name, episode, setup, task.period, task.as_of))
+            done.seconds["bill"] += clock() - parsed
+        except InputError as exc:
+            done.errors.append((line, str(exc)))
+        except Exception as exc:  # one episode the engine cannot bill never stops the others
+            done.errors.append((line, f"{name}: internal error {type(exc).__name__}; episode not billed"))
+    started = clock()
+    _write_chunk(task, claims)
+    done.seconds["write"] += clock() - started
+    done.claims = len(claims)
+    return done
+
+
+def _write_chunk(task: ChunkTask, claims: list[Claim]) -> None:
+    name = f"{task.chunk.number:07d}"
+    for table, content in claim_tables(claims).items():
+        pq.write_table(content, task.work / table / f"{name}.parquet", compression="zstd")
+    ready: dict[str, list[str]] = defaultdict(list)
+    for claim in claims:
+        if claim.status == "ready":
+            ready[claim.payer_id].append(claim.model_copy(update=_NOT_IN_837).model_dump_json(by_alias=True))
+    for payer, lines in ready.items():
+        folder = task.work / "837" / payer
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"{name}.ndjson").write_text("\n".join(lines) + "\n", "utf-8")
+
+
+@dataclass(frozen=True)
+class X12Task:
+    path: Path
+    claims: list[str]  # claim JSON, as spilled
+    as_of: date
+
+
+def write_x12(task: X12Task) -> Path:
+    """One 837 interchange of a payer's ready claims; returns the file written."""
+    provider = _the_setup().provider
+    claims = [Claim.model_validate_json(text) for text in task.claims]
+    envelope = default_envelope(claims, provider.receiver.id, task.as_of)
+    content = write_837(claims, envelope, provider.receiver.name).encode()
+    task.path.write_bytes(content)
+    return task.path
