@@ -25,6 +25,7 @@ from hitclaims.services.errors import INTERNAL
 from hitclaims.services.runs import execute_run, start_run
 from hitclaims.services.users import Person
 from hitclaims.services.workplace import Workplace
+from hitclaims.store import audit as audit_store
 from hitclaims.store.episodes import import_episode
 from hitclaims.store.users import create_user
 
@@ -155,3 +156,24 @@ def test_export_sends_every_ready_claim_however_many_in_batches(
     assert [len(batch.claim_ids) for batch in done] == [2, 1]
     assert claims.status_counts(place)["ready"] == 0
     assert claims.status_counts(place)["submitted"] == 3
+
+
+def test_the_idle_timeout_is_a_setting_read_once() -> None:
+    assert Settings.from_env({}).session_idle_minutes == 30
+    assert Settings.from_env({"HITCLAIMS_SESSION_IDLE_MINUTES": "5"}).session_idle_minutes == 5
+    with pytest.raises(UnusableInputError, match="1 to 1440"):
+        Settings.from_env({"HITCLAIMS_SESSION_IDLE_MINUTES": "0"})
+
+
+def test_downloading_an_837_batch_is_audited(place: Workplace) -> None:
+    catalog = load_catalog()
+    with place.factory() as db, db.begin():
+        import_episode(db, parse_episode("ex1", EX1.read_text(), catalog), "json", [], "bill")
+    execute_run(
+        place, start_run(place, Period(date(2025, 3, 1), date(2025, 3, 31)), date(2025, 4, 2), [], "bill")
+    )
+    (done,) = exports.export_ready(place, BILLER)
+    exports.batch(place, done.interchange_id, BILLER)
+    with place.factory() as db:
+        actions = [a.action for a in audit_store.recent(db, 20)]
+    assert "batch.837" in actions

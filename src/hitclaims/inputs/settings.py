@@ -18,6 +18,7 @@ from hitclaims.core.errors import UnusableInputError
 
 DEFAULT_DATABASE_URL = "sqlite:///hitclaims.db"
 DEFAULT_ZONE = "America/Chicago"
+DEFAULT_SESSION_IDLE_MINUTES = 30
 
 __all__ = ["DEFAULT_DATABASE_URL", "Clock", "Settings"]
 
@@ -43,6 +44,7 @@ class Settings:
     database_url: str
     provider_file: Path | None  # None: the bundled example provider (the demo and `bill` only)
     zone: ZoneInfo
+    session_idle_minutes: int = DEFAULT_SESSION_IDLE_MINUTES  # a session unused this long is over
 
     @property
     def clock(self) -> Clock:
@@ -64,6 +66,7 @@ class Settings:
             database_url=database_url or env.get("HITCLAIMS_DATABASE_URL") or DEFAULT_DATABASE_URL,
             provider_file=provider,
             zone=_zone(env.get("HITCLAIMS_TIMEZONE") or DEFAULT_ZONE),
+            session_idle_minutes=_minutes(env.get("HITCLAIMS_SESSION_IDLE_MINUTES")),
         )
 
 
@@ -74,3 +77,14 @@ def _zone(name: str) -> ZoneInfo:
         raise UnusableInputError(
             "HITCLAIMS_TIMEZONE is not an IANA time zone (for example America/Chicago)", "HITCLAIMS_TIMEZONE"
         ) from None
+
+
+def _minutes(text: str | None) -> int:
+    if not text:
+        return DEFAULT_SESSION_IDLE_MINUTES
+    if not text.isdigit() or not 1 <= int(text) <= 24 * 60:
+        raise UnusableInputError(
+            "HITCLAIMS_SESSION_IDLE_MINUTES is a whole number of minutes from 1 to 1440",
+            "HITCLAIMS_SESSION_IDLE_MINUTES",
+        )
+    return int(text)

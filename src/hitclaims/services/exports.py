@@ -61,9 +61,18 @@ def _one_batch(place: Workplace, username: str, payer_id: str | None) -> Export 
         return Export(batch.id, taken, batch.content)
 
 
-def batch(place: Workplace, interchange_id: int) -> Interchange:
+def batch(place: Workplace, interchange_id: int, by: Person) -> Interchange:
+    """An 837 batch (every claim in it is PHI): its download is audited."""
+    with place.changing() as db:
+        found = claim_store.interchange(db, interchange_id)
+        if found is None:
+            raise NotFoundError(f"no 837 batch {interchange_id}", "interchange_id")
+        audit(db, by.username, "batch.837", "interchange", interchange_id)
+        return found
+
+
+def batch_size(place: Workplace, interchange_id: int) -> int | None:
+    """How many claims a batch holds (no PHI: the worklist's notice after an export)."""
     with place.reading() as db:
         found = claim_store.interchange(db, interchange_id)
-    if found is None:
-        raise NotFoundError(f"no 837 batch {interchange_id}", "interchange_id")
-    return found
+        return found.claim_count if found is not None else None

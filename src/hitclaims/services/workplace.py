@@ -70,7 +70,9 @@ class Workplace:
         with factory() as db, db.begin():
             sync_policies(db, policy_folders or bundled_policy_folders(), catalog, "system")
             policy_book(db, catalog)  # overlapping policies refuse the start, as on the command line
-        return cls(engine, factory, catalog, provider, settings.clock)
+        place = cls(engine, factory, catalog, provider, settings.clock)
+        place.session_idle = timedelta(minutes=settings.session_idle_minutes)
+        return place
 
     def setup(self) -> Setup:
         """Catalogs, the policies on record and the provider; reread when the policies change."""

@@ -149,5 +149,5 @@ def export_claims(body: s.ExportRequest, person: CurrentPerson, place: Place) ->
     response_class=Response,
 )
 def download_export(interchange_id: RecordNumber, person: CurrentPerson, place: Place) -> Response:
-    batch = exports.batch(place, interchange_id)
+    batch = exports.batch(place, interchange_id, person)
     return _download(batch.content, "text/plain", f"batch-{interchange_id:09d}.837")

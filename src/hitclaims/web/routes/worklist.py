@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 
-from hitclaims.core.errors import ConflictError, NotFoundError
+from hitclaims.core.errors import ConflictError
 from hitclaims.services import claims, exports
 from hitclaims.services.workplace import Workplace
 from hitclaims.web import views
@@ -21,11 +21,10 @@ def _export_notice(place: Workplace, exported: str) -> dict[str, Any] | None:
         return {"kind": "info", "text": "No claim is ready to send: nothing was exported."}
     if not exported.isdigit() or len(exported) > 10:
         return None
-    try:
-        batch = exports.batch(place, int(exported))
-    except NotFoundError:
+    claims = exports.batch_size(place, int(exported))
+    if claims is None:
         return None
-    return {"kind": "ok", "batch": batch.id, "claims": batch.claim_count}
+    return {"kind": "ok", "batch": int(exported), "claims": claims}
 
 
 @router.get("/")
