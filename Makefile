@@ -18,7 +18,8 @@ demo: $(STAMP)
 	$(BIN)/hitclaims demo --out out
 
 serve: $(STAMP)
-	$(BIN)/hitclaims serve --demo
+	rm -f demo.db demo.db-*
+	$(BIN)/hitclaims serve --demo --database sqlite:///demo.db
 
 test: $(STAMP)
 	bash scripts/system-deps.sh

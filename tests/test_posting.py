@@ -25,6 +25,7 @@ from hitclaims.formats.x12.validate import validate_x12
 from hitclaims.formats.x12.write_835 import write_835
 from hitclaims.inputs.loading import parse_episode
 from hitclaims.services import exports, receivables, remittances
+from hitclaims.services.demo import load_demo
 from hitclaims.services.runs import execute_run, start_run
 from hitclaims.services.users import Person
 from hitclaims.services.workplace import Workplace
@@ -224,5 +225,20 @@ def test_posting_conserves_money_and_is_idempotent_for_any_simulated_remittance(
                 == line.charge
             )
         assert sum(p.paid for p in _payments(place)) == sum(r.payment.amount for r in remits)
+    finally:
+        place.close()
+
+
+def test_the_demo_shows_a_whole_cycle_billed_sent_remitted_paid_denied_and_aged(tmp_path: Path) -> None:
+    place = open_workplace(f"sqlite:///{tmp_path / 'demo.db'}")
+    try:
+        load_demo(place, "a demo password for the test")
+        received = remittances.page(place)
+        assert received  # one remittance per payer
+        assert {r.status for r in received} == {"posted"}
+        states = {state for _, state, _ in _claim_totals(place).values()}
+        assert states == {"paid", "denied"}
+        assert any(g.code == "CO-197" for g in receivables.denials(place))
+        assert receivables.aging(place).total > 0  # the denied claim is still owed
     finally:
         place.close()

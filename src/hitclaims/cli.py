@@ -10,21 +10,26 @@ import functools
 import json
 import os
 import sys
+import threading
 from collections.abc import Callable, Sequence
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, ParamSpec
+from typing import TYPE_CHECKING, Annotated, ParamSpec
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from hitclaims import cli_batch, cli_remit
 from hitclaims.core.days import Period
 from hitclaims.core.errors import HitclaimsError, InputError
 from hitclaims.inputs.settings import Settings
 from hitclaims.services import files
+
+if TYPE_CHECKING:
+    from hitclaims.services.workplace import Workplace
 
 app = typer.Typer(
     add_completion=False,
@@ -226,30 +231,82 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     demo: Annotated[
-        bool, typer.Option("--demo", help="Load the bundled examples and an admin account.")
+        bool,
+        typer.Option("--demo", help="On an empty database: load the bundled examples and an admin account."),
     ] = False,
     database: Annotated[
         str | None, typer.Option(help="Database URL (default: HITCLAIMS_DATABASE_URL or ./hitclaims.db).")
     ] = None,
+    grace: Annotated[
+        int, typer.Option(min=0, max=600, help="Seconds a request may run on after SIGTERM or Ctrl-C.")
+    ] = 10,
 ) -> None:
     """Start the REST API and the billers' web page (SQLite in ./hitclaims.db by default).
 
-    Set HITCLAIMS_PROVIDER to the billing provider's YAML; only --demo bills as the example pharmacy."""
+    Set HITCLAIMS_PROVIDER to the billing provider's YAML; only --demo bills as the example pharmacy.
+    SIGTERM or Ctrl-C stops it: requests still running are cut after --grace seconds."""
     import uvicorn
 
     from hitclaims.server import create_app
-    from hitclaims.services.demo import load_demo
+    from hitclaims.services.runs import fail_interrupted
     from hitclaims.services.workplace import Workplace
 
     place = Workplace.open(Settings.from_env(database_url=database), allow_example_provider=demo)
-    if demo:
-        password = load_demo(place)
+    stopped = fail_interrupted(place)
+    if stopped:
+        listed = ", ".join(str(n) for n in stopped)
         err.print(
-            f"[bold]demo[/]: examples loaded and billed. Sign in as [bold]admin[/] with password"
-            f" [bold]{escape(password)}[/] (shown once)."
+            f"billing run(s) {listed} were cut off when the server stopped: marked failed; run them again"
         )
+    if demo:
+        _start_demo(place)
     err.print(f"hitclaims on http://{host}:{port}/ (API documentation at /docs)")
-    uvicorn.run(create_app(place), host=host, port=port, log_level="warning", access_log=False)
+    config = uvicorn.Config(
+        create_app(place),
+        host=host,
+        port=port,
+        log_level="warning",
+        access_log=False,
+        timeout_graceful_shutdown=grace,
+    )
+    # After SIGTERM uvicorn cuts what still runs after the grace and ends the process by the
+    # signal; after Ctrl-C it returns here, where a worker thread could still hold the exit.
+    try:
+        uvicorn.Server(config).run()
+    except KeyboardInterrupt:
+        _leave_unfinished_work(130)
+        raise typer.Exit(130) from None
+    _leave_unfinished_work(0)
+
+
+def _start_demo(place: Workplace) -> None:
+    """Load the demo and tell its admin password: chosen in HITCLAIMS_PASSWORD, shown on a
+    terminal, else written to a file only the operator can read; never to a pipe or a log."""
+    from hitclaims.services.demo import DEMO_ADMIN, load_demo, new_password, save_password
+
+    chosen = os.environ.get("HITCLAIMS_PASSWORD")
+    password = chosen or new_password()
+    load_demo(place, password)
+    sign_in = f"[bold]demo[/]: examples loaded and billed. Sign in as [bold]{DEMO_ADMIN}[/]"
+    if chosen:
+        err.print(f"{sign_in} with the password in HITCLAIMS_PASSWORD.")
+    elif sys.stderr.isatty():
+        err.print(f"{sign_in} with password [bold]{escape(password)}[/] (shown once).")
+    else:
+        where = save_password(password)
+        err.print(f"{sign_in} with the password in {escape(str(where))} (readable only by you).")
+
+
+def _leave_unfinished_work(code: int) -> None:
+    """Exit now even if a request's work is still running in a worker thread (a long billing
+    run): Python would otherwise wait for it. Its transaction is rolled back by the database,
+    and a run left running is marked failed on the next start."""
+    busy = [t for t in threading.enumerate() if t is not threading.main_thread() and not t.daemon]
+    if busy:
+        err.print("stopped; work still running was cut")
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
 
 
 @app.command("user-add")
@@ -272,6 +329,10 @@ def user_add(
     finally:
         place.close()
     err.print(f"user {username} added as {role}")
+
+
+cli_batch.register(app)
+cli_remit.register(app, guarded)
 
 
 def main() -> None:

@@ -55,6 +55,7 @@ AUTH: Responses = {
 }
 BAD: Responses = {
     400: {"model": s.Problem, "description": "The request body is not JSON"},
+    413: {"model": s.Problem, "description": "The request body is over the input limit (5 MB)"},
     422: {"model": s.Problem, "description": "Unusable input, naming the field"},
 }
 CONFLICT: Responses = {409: {"model": s.Problem, "description": "Not allowed in the record's current state"}}

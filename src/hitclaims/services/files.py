@@ -21,6 +21,7 @@ from hitclaims.formats import outputs
 from hitclaims.formats.report import WIDTH, report
 from hitclaims.inputs.catalog_files import load_catalog
 from hitclaims.inputs.loading import (
+    MAX_INPUT_BYTES,
     bundled_examples,
     bundled_policy_folders,
     bundled_provider_file,
@@ -36,6 +37,7 @@ from hitclaims.services.billing import FilesBilled, Setup, bill_files, bill_one
 __all__ = [
     "DOCUMENTS",
     "FORMATS",
+    "MAX_INPUT_BYTES",
     "REPORT_WIDTH",
     "FilesBilled",
     "Setup",

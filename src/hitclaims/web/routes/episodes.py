@@ -12,13 +12,14 @@ from hitclaims.core.days import Period
 from hitclaims.core.errors import HitclaimsError, InputError, UnusableInputError
 from hitclaims.services import episodes
 from hitclaims.services.errors import http_status
+from hitclaims.services.files import MAX_INPUT_BYTES
 from hitclaims.services.users import Person, require_change
 from hitclaims.web import ledger_calendar
 from hitclaims.web.auth import PageUser
 from hitclaims.web.render import error_sentence, redirect, render, workplace
 
 router = APIRouter(include_in_schema=False)
-MAX_UPLOAD = 5 * 1024 * 1024  # an episode file is kilobytes; this only stops accidents
+MAX_UPLOAD = MAX_INPUT_BYTES  # one limit for the API, the pages and the command line
 EPISODES_SHOWN = 500  # the list is for finding one; more than this, and an id is quicker
 
 

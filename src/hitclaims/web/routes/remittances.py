@@ -11,13 +11,14 @@ from fastapi import APIRouter, File, Request, Response, UploadFile
 from hitclaims.core.errors import HitclaimsError, InputError, NotFoundError, UnusableInputError
 from hitclaims.services import receivables, remittances
 from hitclaims.services.errors import http_status
+from hitclaims.services.files import MAX_INPUT_BYTES
 from hitclaims.services.users import Person
 from hitclaims.web import views
 from hitclaims.web.auth import PageUser
 from hitclaims.web.render import error_sentence, redirect, render, workplace
 
 router = APIRouter(include_in_schema=False)
-MAX_UPLOAD = 5 * 1024 * 1024
+MAX_UPLOAD = MAX_INPUT_BYTES  # one limit for the API, the pages and the command line
 LISTED = 200
 
 
