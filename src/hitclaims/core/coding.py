@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Container, Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -108,7 +108,8 @@ def with_item_keys(lines: Sequence[Line]) -> list[Line]:
             continue
         seen[base] += 1
         key = base if seen[base] == 1 else f"{base}#{seen[base]}"
-        keyed.append(replace(line, item_key=key))
+        # `replace` without its per-field walk: every field of a Line is an init field.
+        keyed.append(Line(**{**vars(line), "item_key": key}))
     return keyed
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 
@@ -50,6 +51,9 @@ def each_day(first: date, last: date) -> Iterator[date]:
         day += timedelta(days=1)
 
 
+# Every day of every episode asks for its bounds, several times over; a population shares its
+# few zones and the period's days, so the zone arithmetic is done once per zone and day.
+@lru_cache(maxsize=65536)
 def midnight(day: date, zone: ZoneInfo) -> datetime:
     """Local midnight that opens `day`, as a UTC instant."""
     return datetime(day.year, day.month, day.day, tzinfo=zone).astimezone(UTC)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import NamedTuple
@@ -126,10 +126,18 @@ class _Walk:
     elapsed: Mapping[date, str]
     codes: Mapping[PerDiemKind, str]
     note: str
+    # A run's description, made once: a month-long run describes every day it touches.
+    descriptions: dict[Run, str] = field(default_factory=dict)
 
     def touching(self, day: date) -> list[Run]:
         start, end = day_bounds(day, self.zone)
         return [r for r in self.runs if r.touches(start, end)]
+
+    def describe(self, run: Run) -> str:
+        text = self.descriptions.get(run)
+        if text is None:
+            text = self.descriptions[run] = run.describe(self.zone)
+        return text
 
 
 class _Billable(NamedTuple):
@@ -371,7 +379,7 @@ def _kind_of_day(
     if run_kind is not None and not by_visit:
         run = next(r for r in touching if r.kind == run_kind)
         none_continuous = "" if run_kind == "continuous" else ", none continuous"
-        return run_kind, f"{run.describe(walk.zone)} touches the day{none_continuous}: {codes[run_kind]}"
+        return run_kind, f"{walk.describe(run)} touches the day{none_continuous}: {codes[run_kind]}"
     if policy.billable_day != "access":
         # Billed with no run at home: the infusion was given during a nursing visit, under 24
         # hours. Carrying a continuous code over would bill 24 hours for an hour's infusion.

@@ -11,6 +11,7 @@ import re
 import unicodedata
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Annotated, Final, Literal, NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -64,12 +65,18 @@ def _no_float(value: object) -> object:
         raise PydanticCustomError("number_bounds", "is too long for a number")
     if isinstance(value, int | str):
         try:
-            return _bounded(Decimal(str(value).strip()))
+            return _decimal_of(str(value).strip())
         except InvalidOperation:
             raise ValueError(f"{value!r} is not a decimal number") from None
     if isinstance(value, Decimal):
         return _bounded(value)
     return value
+
+
+# A population repeats the same few quantities and prices: each text is read and bounded once.
+@lru_cache(maxsize=4096)
+def _decimal_of(text: str) -> Decimal:
+    return _bounded(Decimal(text))
 
 
 def _in_years(value: date) -> date:
@@ -435,6 +442,7 @@ def episode_problems(episode: Episode) -> list[Problem]:
 _RATE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([A-Za-z]+)\s*/\s*(h|hr|hour|min|day|d)\s*$", re.I)
 
 
+@lru_cache(maxsize=4096)  # asked for each order and adjustment, often the same few rates
 def normalise_rate(text: str) -> str:
     """A rate as a comparable key: '2 mL/h' and '2.0 ml/hr' are the same rate."""
     match = _RATE.match(text)

@@ -15,7 +15,7 @@ from datetime import date
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
-from typing import Final, TypeVar
+from typing import Any, Final, TypeVar
 
 import yaml
 from pydantic import BaseModel, ValidationError
@@ -177,20 +177,29 @@ def is_fhir_bundle(text: str) -> bool:
 
 def parse_episode(file: str, text: str, catalog: Catalog) -> Episode:
     """Episode JSON text to a checked Episode, or an InputError naming what is wrong."""
-    raw = _json(file, text)
-    if not isinstance(raw, dict):
-        raise InputError(file, None, None, "an episode is a JSON object")
+    if len(text) > MAX_INPUT_BYTES:  # characters: each is at least one byte
+        raise InputError(file, None, None, _TOO_LARGE)
+    # The text is parsed once; the plain JSON reading, which names what is wrong, is made only
+    # for an episode that is refused. Whatever Pydantic's parser accepts, `json` accepts too.
     try:
         episode = Episode.model_validate_json(text)
     except ValidationError as exc:
-        raise validation_error(file, exc, raw) from None
+        raise validation_error(file, exc, _json_object(file, text)) from None
     problems = episode_problems(episode) + catalog_problems(episode, catalog)
     if problems:
         first = problems[0]
+        raw = _json_object(file, text)
         raise InputError(
             file, _describe_record(raw, first.record), first.field, first.problem, len(problems) - 1
         )
     return episode
+
+
+def _json_object(file: str, text: str) -> dict[str, Any]:
+    raw = _json(file, text)
+    if not isinstance(raw, dict):
+        raise InputError(file, None, None, "an episode is a JSON object")
+    return raw
 
 
 def catalog_problems(episode: Episode, catalog: Catalog) -> list[Problem]:

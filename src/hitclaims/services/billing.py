@@ -25,7 +25,7 @@ from hitclaims.core.findings import Finding
 from hitclaims.core.policy import PayerPolicy
 from hitclaims.core.provider import Provider
 from hitclaims.core.records import MAX_YEAR, MIN_YEAR, Episode
-from hitclaims.formats.x12.claim_837p import write_837
+from hitclaims.formats.x12.claim_837p import certainly_valid_837, write_837
 from hitclaims.formats.x12.envelope import default_envelope
 from hitclaims.formats.x12.segments import element_problems
 from hitclaims.inputs.loading import PolicyBook, is_fhir_bundle, parse_episode, read_text
@@ -131,6 +131,10 @@ def guard_sendable(claims: Sequence[Claim], setup: Setup) -> list[Claim]:
 
 def _x12_problems(claim: Claim, provider: Provider) -> list[str]:
     envelope = default_envelope([claim], provider.receiver.id, claim.as_of)
+    # Nearly every claim is judged on its segments' values; only one that might break is
+    # rendered whole, so that the finding names what `element_problems` names.
+    if certainly_valid_837(claim, envelope, provider.receiver.name):
+        return []
     return element_problems(write_837([claim], envelope, provider.receiver.name))
 
 

@@ -21,13 +21,16 @@ from hitclaims.formats.x12.envelope import Envelope, interchange
 from hitclaims.formats.x12.segments import (
     Segment,
     d8,
+    element_problems,
     fit,
     n3_n4,
     nm1_organization,
     nm1_person,
     number,
+    plain,
     rd8,
     seg,
+    segments_pass,
 )
 
 VERSION: Final = "005010X222A1"
@@ -49,6 +52,22 @@ def write_837(claims: Sequence[Claim], envelope: Envelope, receiver_name: str) -
             )
     bodies = [_transaction(claim, envelope, receiver_name) for claim in claims]
     return interchange(envelope, "837", VERSION, bodies)
+
+
+def certainly_valid_837(claim: Claim, envelope: Envelope, receiver_name: str) -> bool:
+    """True when `write_837([claim], envelope, receiver_name)` certainly gives text in which
+    `element_problems` finds nothing; False when it might (render it and ask, for the words).
+
+    The claim's segments are judged on their values without rendering. The envelope's own
+    segments are rendered around an empty transaction set: only their counts and control
+    numbers differ from the real file's, and those always fit. Its ids must hold no separator,
+    or the real file could split where this one does not.
+    """
+    if not (plain(envelope.sender_id) and plain(envelope.receiver_id)):
+        return False
+    if element_problems(interchange(envelope, "837", VERSION, [[]])):
+        return False
+    return segments_pass(_transaction(claim, envelope, receiver_name))
 
 
 def _transaction(claim: Claim, envelope: Envelope, receiver_name: str) -> list[Segment]:
@@ -151,8 +170,12 @@ def _claim(claim: Claim) -> list[Segment]:
         segments.append(seg("REF", "G1", fit("REF02", claim_auth)))
     codes = [code.replace(".", "") for code in claim.diagnoses[:MAX_DIAGNOSES]]
     segments.append(seg("HI", *((("ABK" if i == 0 else "ABF"), code) for i, code in enumerate(codes))))
+    # 2420E, the same on every line: made once per claim.
+    prescriber = claim.prescriber
+    ordering = nm1_person("DK", prescriber.last_name, prescriber.first_name, "XX", prescriber.npi)
     for line in claim.lines:
-        segments += _line(claim, line, place, line_auth=None if claim_auth else line.authorization)
+        line_auth = None if claim_auth else line.authorization
+        segments += _line(claim.claim_id, line, place, line_auth, ordering)
     return segments
 
 
@@ -162,7 +185,9 @@ def _procedure(line: ClaimLine) -> tuple[str, ...]:
     return ("HC", line.code, *modifiers, description)
 
 
-def _line(claim: Claim, line: ClaimLine, claim_place: str, line_auth: str | None) -> list[Segment]:
+def _line(
+    claim_id: str, line: ClaimLine, claim_place: str, line_auth: str | None, ordering: Segment
+) -> list[Segment]:
     pointers = tuple(str(p) for p in line.diagnosis_pointers[:MAX_POINTERS])
     segments = [
         seg("LX", str(line.line_number)),
@@ -185,7 +210,7 @@ def _line(claim: Claim, line: ClaimLine, claim_place: str, line_auth: str | None
         segments.append(seg("REF", "G1", fit("REF02", line_auth)))
     # The line item control number the payer echoes in its 835 (REF*6R), so the payment finds
     # this very line.
-    segments.append(seg("REF", "6R", line_control(claim.claim_id, line.line_number)))
+    segments.append(seg("REF", "6R", line_control(claim_id, line.line_number)))
     if line.ndc and line.ndc_quantity is not None and line.ndc_unit:
         segments += [
             seg("LIN", None, "N4", line.ndc),
@@ -193,6 +218,5 @@ def _line(claim: Claim, line: ClaimLine, claim_place: str, line_auth: str | None
         ]
         if line.rx_number:
             segments.append(seg("REF", "XZ", fit("REF02", line.rx_number)))
-    prescriber = claim.prescriber
-    segments.append(nm1_person("DK", prescriber.last_name, prescriber.first_name, "XX", prescriber.npi))
+    segments.append(ordering)
     return segments

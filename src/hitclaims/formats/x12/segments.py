@@ -10,11 +10,12 @@ length rule for every element we write, so cuts and checks read one table instea
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Final, NamedTuple
+from functools import lru_cache
+from typing import Final, NamedTuple, cast
 
 from hitclaims.core.records import Address, x12_ascii
 
@@ -27,10 +28,13 @@ SEGMENT_END: Final = "~"
 _DELIMITERS = re.compile(r"[*:^~\r\n\t]")
 # The X12 extended character set (005010): printable ASCII. Anything else breaks the 837.
 _OUTSIDE_CHARSET = re.compile(r"[^ -~]")
+# A value holding one of these would move the element or segment boundaries, or switch
+# `element_problems` to checking every element: `segments_pass` leaves such segments to it.
+_NOT_PLAIN = re.compile(r"[^ -~]|[*~]")
 _NUMBER = {"R": re.compile(r"-?[0-9]*(\.[0-9]+)?"), "N0": re.compile(r"-?[0-9]+")}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Segment:
     id: str
     elements: tuple[Element, ...]
@@ -43,7 +47,9 @@ class Segment:
 
 
 def seg(segment_id: str, *elements: Element | None) -> Segment:
-    return Segment(segment_id, tuple("" if e is None else e for e in elements))
+    if None in elements:
+        return Segment(segment_id, tuple(["" if e is None else e for e in elements]))
+    return Segment(segment_id, cast("tuple[Element, ...]", elements))  # no None: checked above
 
 
 def _element(value: Element) -> str:
@@ -275,6 +281,44 @@ def element_problems(x12: str) -> list[str]:
         if problem:
             problems.append(f"Segment {index} ({segment_id}), element {ref}: {problem}.")
     return problems
+
+
+def plain(value: str) -> bool:
+    """Printable X12 text holding no element or segment separator."""
+    return _NOT_PLAIN.search(value) is None
+
+
+def segments_pass(segments: Iterable[Segment]) -> bool:
+    """True when rendering these segments would give text in which `element_problems` finds
+    nothing; False when it might find something (then render and ask it, for its words).
+
+    Checked on the values, without rendering: the 837 guard asks this of every ready claim, and
+    most segments repeat from claim to claim (the provider, the prescriber, the codes, the
+    dates), so each distinct segment is judged once.
+    """
+    return all(map(_segment_passes, segments))
+
+
+@lru_cache(maxsize=32768)
+def _segment_passes(segment: Segment) -> bool:
+    # The same reading as `_elements` of plain text: a listed element whole, any other one by
+    # its components (a simple element is its own first component).
+    for position, element in enumerate(segment.elements, start=1):
+        value = _element(element)
+        if not value:
+            continue
+        if _NOT_PLAIN.search(value):
+            return False
+        ref = f"{segment.id}{position:02d}"
+        if ref in ELEMENT_SIZES:
+            if _element_problem(ref, value, False):
+                return False
+            continue
+        for sub, component in enumerate(value.split(COMPONENT_SEP), start=1):
+            key = f"{ref}-{sub}"
+            if component and key in ELEMENT_SIZES and _element_problem(key, component, False):
+                return False
+    return True
 
 
 def _element_problem(ref: str, value: str, odd_characters: bool) -> str:
