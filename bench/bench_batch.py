@@ -4,7 +4,11 @@ Run: `.venv/bin/python bench/bench_batch.py [--sizes 10000 100000] [--million] [
 For each size it generates a population once (`hitclaims generate`'s service, seed 1, March
 2025, cached in --data) and measures, each in a fresh process so peak memory is its own:
 - `engine`: parse and `bill_one` every episode in one process, nothing written;
-- `pool-1`, `pool-2`: `hitclaims batch`'s service end to end with 1 and 2 worker processes.
+- `pool-1`, `pool-2`: `hitclaims batch`'s service end to end with 1 and 2 worker processes;
+- `spark-1`, `spark-2`: `hitclaims batch --engine spark` on Spark `local[1]` and `local[2]`, the
+  session's start included in the wall time (`start`); `spark` is the billing job's wall time
+  (shuffle by patient, `mapInArrow`), `fetch` the parts' trip to the driver. Peak memory is the
+  Python driver's; Spark's JVM is a process of its own.
 It prints one table: episodes per second, wall time, peak memory of the parent process, and
 the time split between reading, parsing, billing, writing, 837s and sorting.
 Parse, bill and write are CPU seconds summed over the workers; read, x12 and sort are wall time.
@@ -29,12 +33,14 @@ sys.path.insert(0, str(ROOT / "src"))
 from hitclaims.core.days import Period  # noqa: E402
 from hitclaims.core.errors import InputError  # noqa: E402
 from hitclaims.inputs.loading import parse_episode  # noqa: E402
-from hitclaims.services import batch, files, population  # noqa: E402
+from hitclaims.services import batch, files, population, spark_batch  # noqa: E402
 from hitclaims.services.billing import bill_one  # noqa: E402
 
 PERIOD = Period(date(2025, 3, 1), date(2025, 3, 31))
 AS_OF = date(2025, 4, 5)
-MODES = ("engine", "pool-1", "pool-2")
+MODES = ("engine", "pool-1", "pool-2", "spark-1", "spark-2")
+STEPS = ("read", "parse", "bill", "write", "x12", "sort")
+SPARK_STEPS = ("start", "spark", "fetch")
 
 
 def _peak_mb() -> float:
@@ -75,9 +81,27 @@ def _pool(source: Path, workers: int) -> dict[str, Any]:
     return {"episodes": outcome.episodes, "seconds": outcome.seconds, "claims": outcome.claims}
 
 
+def _spark(source: Path, cores: int) -> dict[str, Any]:
+    setup = files.setup_from_files(None, None)
+    started = time.perf_counter()
+    with spark_batch.spark_session(f"local[{cores}]") as spark, tempfile.TemporaryDirectory() as out:
+        start = time.perf_counter() - started
+        outcome = spark_batch.run_spark_batch(spark, source, Path(out), setup, PERIOD, AS_OF, cores)
+    return {
+        "episodes": outcome.episodes,
+        "seconds": {**outcome.seconds, "start": start},
+        "claims": outcome.claims,
+    }
+
+
 def measure(mode: str, source: Path) -> dict[str, Any]:
     started = time.perf_counter()
-    found = _engine(source) if mode == "engine" else _pool(source, int(mode.split("-")[1]))
+    if mode == "engine":
+        found = _engine(source)
+    elif mode.startswith("pool"):
+        found = _pool(source, int(mode.split("-")[1]))
+    else:
+        found = _spark(source, int(mode.split("-")[1]))
     found["wall"] = time.perf_counter() - started
     found["peak_mb"] = _peak_mb()
     return found
@@ -94,7 +118,8 @@ def _population(data: Path, size: int) -> Path:
 
 def _row(size: int, mode: str, found: dict[str, Any]) -> str:
     s = found["seconds"]
-    split = " ".join(f"{k} {s.get(k, 0.0):7.1f}" for k in ("read", "parse", "bill", "write", "x12", "sort"))
+    steps = STEPS + (SPARK_STEPS if mode.startswith("spark") else ())
+    split = " ".join(f"{k} {s.get(k, 0.0):7.1f}" for k in steps)
     rate = found["episodes"] / found["wall"]
     own = found["peak_mb"]
     return f"| {size:>9,} | {mode:<7} | {rate:8.0f} | {found['wall']:8.1f} | {own:7.0f} | {split} |"

@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # System packages the tests use that pip cannot provide: Debian's PostgreSQL (the storage tests
 # start a private cluster with initdb + pg_ctl) and Chromium (the browser test drives it with
-# Playwright; Playwright's own browser download is never used). Idempotent and quick when present.
+# Playwright; Playwright's own browser download is never used) and a Java runtime (the Spark engine's
+# test runs PySpark, whose driver is a JVM; PySpark 4 wants Java 17 or newer). Idempotent and quick
+# when present.
 set -euo pipefail
 
 need=()
 command -v pg_ctl >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || need+=(postgresql)
 [ -x /usr/bin/chromium ] || need+=(chromium)
 command -v runuser >/dev/null 2>&1 || need+=(util-linux)
+command -v java >/dev/null 2>&1 || need+=(openjdk-17-jre-headless)
 
 if [ ${#need[@]} -eq 0 ]; then
   exit 0

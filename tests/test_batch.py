@@ -170,12 +170,3 @@ def test_the_command_line_generates_and_bills(tmp_path: Path) -> None:
     )  # fmt: skip
     assert billed.exit_code == 0, billed.output
     assert (tmp_path / "out" / "summary.json").is_file()
-
-
-def test_the_spark_engine_says_it_is_not_built_yet(tmp_path: Path) -> None:
-    answer = CliRunner().invoke(
-        _app(), ["batch", str(tmp_path / "p.ndjson"), "--from", "2025-03-01", "--to", "2025-03-31",
-                 "--out", str(tmp_path / "out"), "--engine", "spark"],
-    )  # fmt: skip
-    assert answer.exit_code == 2
-    assert "not built yet" in answer.output

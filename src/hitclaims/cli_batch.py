@@ -21,7 +21,6 @@ from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, T
 
 from hitclaims.core.errors import HitclaimsError
 from hitclaims.inputs.settings import Settings
-from hitclaims.services import batch, files, population
 from hitclaims.services.billing import checked_period
 
 err = Console(stderr=True, highlight=False)
@@ -45,8 +44,8 @@ def _plain_errors() -> Iterator[None]:
 
 
 @contextmanager
-def _progress(label: str, total: int) -> Iterator[Callable[[int], None]]:
-    """A progress bar on a terminal; nothing in a pipe or a log."""
+def _progress(label: str, total: int | None) -> Iterator[Callable[[int], None]]:
+    """A progress bar on a terminal (with no total, a running count); nothing in a pipe or a log."""
     if not err.is_terminal:
         yield lambda n: None
         return
@@ -76,6 +75,8 @@ def generate(
 ) -> None:
     """Write a synthetic, seeded population of pain-management episodes as NDJSON."""
     with _plain_errors(), _progress("generating", episodes) as advance:
+        from hitclaims.services import population  # pyarrow and the pool: imported when used
+
         size = population.generate(out, episodes, seed, profile, month, advance=advance)
     err.print(f"wrote {episodes} episodes ({size / 1e6:.1f} MB) to {out}")
 
@@ -92,25 +93,38 @@ def batch_command(
         Engine.local
     ),
     workers: Annotated[
-        int | None, typer.Option("--workers", help="Worker processes (default: the machine's cores).")
+        int | None,
+        typer.Option(
+            "--workers",
+            help="Worker processes (default: the machine's cores); with spark, the driver's for the 837s.",
+        ),
     ] = None,
-    master: Annotated[str | None, typer.Option("--master", help="Spark master URL.")] = None,
+    master: Annotated[
+        str | None,
+        typer.Option("--master", help="Spark master URL (default local[2]; under spark-submit, its master)."),
+    ] = None,
     policies: Annotated[Path | None, typer.Option(help="Folder of payer policy YAML files.")] = None,
     provider: Annotated[Path | None, typer.Option(help="Billing provider YAML.")] = None,
 ) -> None:
     """Bill a whole population for a period: Parquet results, 837s per payer, a summary."""
     with _plain_errors():
-        if engine is Engine.spark:
-            err.print("the Spark engine is not built yet: use --engine local")
-            raise typer.Exit(2)
-        if master is not None:
+        if engine is Engine.local and master is not None:
             raise HitclaimsError("--master is for --engine spark")
         period = checked_period(_date(from_, "--from"), _date(to, "--to"))
         submitted = _date(as_of, "--as-of") if as_of else Settings.from_env().clock.today()
+        from hitclaims.services import batch, files, spark_batch  # pyarrow, DuckDB: when used
+
         setup = files.setup_from_files(policies, provider)
         count = workers or os.cpu_count() or 1
-        with _progress("billing", batch.batch_input_size(source)) as advance:
-            outcome = batch.run_batch(source, out, setup, period, submitted, count, advance)
+        if engine is Engine.spark:
+            spark_batch.checked_source(source)
+            with spark_batch.spark_session(master) as spark, _progress("billing on Spark", None) as advance:
+                outcome = spark_batch.run_spark_batch(
+                    spark, source, out, setup, period, submitted, count, advance
+                )
+        else:
+            with _progress("billing", batch.batch_input_size(source)) as advance:
+                outcome = batch.run_batch(source, out, setup, period, submitted, count, advance)
     for line, message in outcome.errors[:SHOWN_ERRORS]:
         err.print(f"[bold red]line {line}[/]: {escape(message)}", soft_wrap=True)
     if len(outcome.errors) > SHOWN_ERRORS:

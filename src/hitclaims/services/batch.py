@@ -49,7 +49,7 @@ _DUCKDB_CONFIG: Final[dict[str, str | bool | int | float | list[str]]] = {
 }
 _ROW_GROUP: Final = 100_000  # rows per Parquet row group in the results
 
-__all__ = ["BatchOutcome", "batch_input_size", "run_batch"]
+__all__ = ["BatchOutcome", "batch_input_size", "finish", "fresh_folders", "run_batch", "write_837s"]
 
 
 @dataclass
@@ -87,7 +87,7 @@ def run_batch(
     advance: Callable[[int], None] = lambda n: None,
     chunk_episodes: int = CHUNK_EPISODES,
 ) -> BatchOutcome:
-    work = _fresh_folders(out)
+    work = fresh_folders(out)
     outcome = BatchOutcome()
     with Workers(workers, start_worker, (setup,)) as pool:
         tasks = _timed(
@@ -97,20 +97,32 @@ def run_batch(
         for done in pool.map(bill_chunk, tasks):
             outcome.add(done)
             advance(done.size)
-        started = time.perf_counter()
-        for path in pool.map(write_x12, _x12_tasks(work / "837", out / "837", as_of)):
-            outcome.x12_files.append(path)
-        outcome.seconds["x12"] = time.perf_counter() - started
+        write_837s(pool, work, out, as_of, outcome)
+    finish(work, out, outcome)
+    return outcome
+
+
+def write_837s(pool: Workers, work: Path, out: Path, as_of: date, outcome: BatchOutcome) -> None:
+    """Step 2: the ready claims spilled in `work/837/<payer>/` (parts in input order) become
+    `out/837/<payer>-NNNN.837`. Any engine that fills the work folder so ends with the same files."""
+    started = time.perf_counter()
+    for path in pool.map(write_x12, _x12_tasks(work / "837", out / "837", as_of)):
+        outcome.x12_files.append(path)
+    outcome.seconds["x12"] = time.perf_counter() - started
+
+
+def finish(work: Path, out: Path, outcome: BatchOutcome) -> None:
+    """Step 3: the work folder's table parts sorted into `out/<table>.parquet`, the summary and
+    the errors written, the work folder removed."""
     started = time.perf_counter()
     _sort_tables(work, out)
     _write_summary(out)
     outcome.seconds["sort"] = time.perf_counter() - started
     _write_errors(out, outcome.errors)
     shutil.rmtree(work)
-    return outcome
 
 
-def _fresh_folders(out: Path) -> Path:
+def fresh_folders(out: Path) -> Path:
     """The output folder without yesterday's results, and an empty work folder inside it."""
     out.mkdir(parents=True, exist_ok=True)
     work = out / ".work"
