@@ -203,7 +203,7 @@ def test_two_uploads_of_the_same_835_at_once_post_it_once(place: Workplace) -> N
 
 @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(seed=st.integers(0, 10_000), share=st.sampled_from(["0", "0.2", "0.35"]), deny=st.booleans())
-def test_posting_conserves_money_and_is_idempotent_for_any_simulated_remittance(
+def test_posting_conserves_money_is_idempotent_and_a_reversal_then_repost_ends_as_one_posting(
     tmp_path: Path, seed: int, share: str, deny: bool
 ) -> None:
     place = open_workplace(f"sqlite:///{tmp_path / f'p{seed}-{share}-{deny}.db'}")
@@ -225,6 +225,12 @@ def test_posting_conserves_money_and_is_idempotent_for_any_simulated_remittance(
                 == line.charge
             )
         assert sum(p.paid for p in _payments(place)) == sum(r.payment.amount for r in remits)
+        single = _claim_totals(place)
+        reversals = [reverse_and_correct(r, r.trace_number + "R", []) for r in remits]
+        remittances.upload(place, "reversal.835", _835(reversals, 2), BILLER)
+        reposted = [replace(r, trace_number=r.trace_number + "P") for r in remits]
+        remittances.upload(place, "repost.835", _835(reposted, 3), BILLER)
+        assert {k: v[0] for k, v in _claim_totals(place).items()} == {k: v[0] for k, v in single.items()}
     finally:
         place.close()
 
