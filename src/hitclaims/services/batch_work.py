@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -63,28 +64,52 @@ class ChunkDone:
     seconds: dict[str, float] = field(default_factory=lambda: {"parse": 0.0, "bill": 0.0, "write": 0.0})
 
 
-def bill_chunk(task: ChunkTask) -> ChunkDone:
-    setup, chunk = _the_setup(), task.chunk
-    done = ChunkDone(chunk.number, chunk.size, episodes=len(chunk.rows))
-    claims: list[Claim] = []
+@dataclass
+class RowsBilled:
+    """Each good row's claims (with its line number), each bad row's error, and where time went."""
+
+    billed: list[tuple[int, list[Claim]]] = field(default_factory=list)
+    errors: list[tuple[int, str]] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=lambda: {"parse": 0.0, "bill": 0.0, "write": 0.0})
+
+
+def bill_rows(
+    rows: Iterable[tuple[int, str]], setup: Setup, period: Period, as_of: date, source: str
+) -> RowsBilled:
+    """Bill (line number, episode text) rows: the one loop the local pool and Spark both run, so
+    that their errors and claims are the same."""
+    done = RowsBilled()
     clock = time.perf_counter
-    for line, text in chunk.rows:
-        name = f"{task.source}:{line}"
+    for line, text in rows:
+        name = f"{source}:{line}"
         started = clock()
         try:
             episode = parse_episode(name, text, setup.catalog)
             parsed = clock()
             done.seconds["parse"] += parsed - started
-            claims.extend(bill_one(name, episode, setup, task.period, task.as_of))
+            done.billed.append((line, bill_one(name, episode, setup, period, as_of)))
             done.seconds["bill"] += clock() - parsed
         except InputError as exc:
             done.errors.append((line, str(exc)))
         except Exception as exc:  # one episode the engine cannot bill never stops the others
             done.errors.append((line, f"{name}: internal error {type(exc).__name__}; episode not billed"))
-    started = clock()
+    return done
+
+
+def sendable_json(claim: Claim) -> str:
+    """A ready claim as the 837 step reads it back: without what an 837 never carries."""
+    return claim.model_copy(update=_NOT_IN_837).model_dump_json(by_alias=True)
+
+
+def bill_chunk(task: ChunkTask) -> ChunkDone:
+    chunk = task.chunk
+    rows = bill_rows(chunk.rows, _the_setup(), task.period, task.as_of, str(task.source))
+    claims = [claim for _, billed in rows.billed for claim in billed]
+    started = time.perf_counter()
     _write_chunk(task, claims)
-    done.seconds["write"] += clock() - started
-    done.claims = len(claims)
+    rows.seconds["write"] += time.perf_counter() - started
+    done = ChunkDone(chunk.number, chunk.size, episodes=len(chunk.rows), claims=len(claims))
+    done.errors, done.seconds = rows.errors, rows.seconds
     return done
 
 
@@ -95,7 +120,7 @@ def _write_chunk(task: ChunkTask, claims: list[Claim]) -> None:
     ready: dict[str, list[str]] = defaultdict(list)
     for claim in claims:
         if claim.status == "ready":
-            ready[claim.payer_id].append(claim.model_copy(update=_NOT_IN_837).model_dump_json(by_alias=True))
+            ready[claim.payer_id].append(sendable_json(claim))
     for payer, lines in ready.items():
         folder = task.work / "837" / payer
         folder.mkdir(parents=True, exist_ok=True)

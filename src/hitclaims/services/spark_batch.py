@@ -30,15 +30,13 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from hitclaims.core.claim import Claim
 from hitclaims.core.days import Period
 from hitclaims.core.errors import HitclaimsError, InputError
 from hitclaims.formats.parquet_out import claim_tables
-from hitclaims.inputs.loading import parse_episode
 from hitclaims.inputs.ndjson import EPISODE_COLUMN, is_parquet
 from hitclaims.services.batch import CHUNK_EPISODES, BatchOutcome, finish, fresh_folders, write_837s
-from hitclaims.services.batch_work import start_worker
-from hitclaims.services.billing import Setup, bill_one
+from hitclaims.services.batch_work import bill_rows, sendable_json, start_worker
+from hitclaims.services.billing import Setup
 from hitclaims.services.pool import Workers
 
 if TYPE_CHECKING:
@@ -222,32 +220,17 @@ def _bill_batch(
 ) -> pa.RecordBatch:
     lines: list[int] = batch.column("line").to_pylist()
     texts: list[str] = batch.column(EPISODE_COLUMN).to_pylist()
-    claims: list[Claim] = []
+    rows = bill_rows(zip(lines, texts, strict=True), setup, period, as_of, source)
+    claims = [claim for _, billed in rows.billed for claim in billed]
     ready: dict[str, list[Any]] = {name: [] for name in _READY.names}
-    errors: list[tuple[int, str]] = []
-    seconds = {"parse": 0.0, "bill": 0.0, "write": 0.0}
-    clock = time.perf_counter
-    for line, text in zip(lines, texts, strict=True):
-        name = f"{source}:{line}"  # the local engine's name, so errors read the same
-        started = clock()
-        try:
-            episode = parse_episode(name, text, setup.catalog)
-            parsed = clock()
-            seconds["parse"] += parsed - started
-            billed = bill_one(name, episode, setup, period, as_of)
-            seconds["bill"] += clock() - parsed
-        except InputError as exc:
-            errors.append((line, str(exc)))
-            continue
-        except Exception as exc:  # one episode the engine cannot bill never stops the others
-            errors.append((line, f"{name}: internal error {type(exc).__name__}; episode not billed"))
-            continue
-        claims.extend(billed)
+    for line, billed in rows.billed:
         for seq, claim in enumerate(billed):
             if claim.status == "ready":
-                text_837 = claim.model_copy(update=_NOT_IN_837).model_dump_json(by_alias=True)
-                for column, value in zip(_READY.names, (claim.payer_id, line, seq, text_837), strict=True):
+                for column, value in zip(
+                    _READY.names, (claim.payer_id, line, seq, sendable_json(claim)), strict=True
+                ):
                     ready[column].append(value)
+    errors, seconds, clock = rows.errors, rows.seconds, time.perf_counter
     started = clock()
     part = f"{min(lines):012d}"  # lines are unique: so is the first of a batch
     answer = [(table, part, _parquet(content)) for table, content in claim_tables(claims).items()]
