@@ -389,3 +389,5 @@ class AdjustmentRecord(Base):
     reason: Mapped[str] = mapped_column(String(5), index=True)
     amount: Mapped[Decimal] = mapped_column(MONEY)
     quantity: Mapped[Decimal | None] = mapped_column(Numeric(15, 2))
+    # Set when writing, so a line and its adjustments go to the database in one flush.
+    line_payment: Mapped[LinePaymentRecord | None] = relationship()

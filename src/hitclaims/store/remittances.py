@@ -145,17 +145,16 @@ def add_line(
         reason=matched.reason,
     )
     db.add(record)
-    db.flush()
-    _add_adjustments(db, claim_payment_id, record.id, line.adjustments)
+    _add_adjustments(db, claim_payment_id, record, line.adjustments)
 
 
 def _add_adjustments(
-    db: DbSession, claim_payment_id: int, line_payment_id: int | None, adjustments: Sequence[Adjustment]
+    db: DbSession, claim_payment_id: int, line: LinePaymentRecord | None, adjustments: Sequence[Adjustment]
 ) -> None:
     db.add_all(
         AdjustmentRecord(
             claim_payment_id=claim_payment_id,
-            line_payment_id=line_payment_id,
+            line_payment=line,
             group=a.group,
             reason=a.reason[:5],
             amount=a.amount,
