@@ -248,3 +248,38 @@ def test_the_demo_shows_a_whole_cycle_billed_sent_remitted_paid_denied_and_aged(
         assert receivables.aging(place).total > 0  # the denied claim is still owed
     finally:
         place.close()
+
+
+def test_a_second_payment_for_a_claim_already_paid_is_held_as_remit_duplicate_payment(
+    place: Workplace,
+) -> None:
+    claims = _sent(place)
+    remits = adjudicate(claims, SimulatorSettings(PAID_ON, seed=3))
+    remittances.upload(place, "paid.835", _835(remits), BILLER)
+    before = _claim_totals(place)
+    again = [replace(r, trace_number=r.trace_number + "X") for r in remits]
+    done = remittances.upload(place, "paid-again.835", _835(again, 2), BILLER)
+    assert {d.outcome for d in done} == {"held"}
+    assert {f["rule"] for d in done for f in d.findings} == {"remit.duplicate_payment"}
+    assert _claim_totals(place) == before  # nothing posted on top
+
+
+def test_a_reversal_with_nothing_to_reverse_is_held_as_remit_nothing_to_reverse(place: Workplace) -> None:
+    claims = _sent(place)
+    remits = adjudicate(claims, SimulatorSettings(PAID_ON, seed=3))
+    stray = [reverse_and_correct(r, r.trace_number + "R", []) for r in remits]  # never paid
+    done = remittances.upload(place, "stray.835", _835(stray), BILLER)
+    assert {d.outcome for d in done} == {"held"}
+    assert {f["rule"] for d in done for f in d.findings} == {"remit.nothing_to_reverse"}
+    assert _payments(place) == []
+
+
+def test_the_payers_resend_of_a_held_trace_replaces_it_and_posts(place: Workplace) -> None:
+    claims = _sent(place)
+    (first, *_) = adjudicate(claims, SimulatorSettings(PAID_ON, seed=3))
+    wrong = replace(first, payment=replace(first.payment, amount=first.payment.amount + Decimal("0.01")))
+    (held,) = remittances.upload(place, "wrong.835", _835([wrong]), BILLER)
+    (fixed,) = remittances.upload(place, "fixed.835", _835([first], 2), BILLER)
+    assert (held.outcome, fixed.outcome) == ("held", "posted")
+    assert fixed.remittance_id == held.remittance_id
+    assert remittances.read(place, fixed.remittance_id).file_name == "fixed.835"

@@ -173,3 +173,40 @@ def test_nothing_is_half_read_from_a_file_that_fails_late() -> None:
     bad = fixture("managed_care.835").replace("PLB*", "PLX*")
     with pytest.raises(InputError):
         read_835(good + bad)
+
+
+def test_a_ge_before_any_gs_is_unusable_input_naming_the_line_not_a_crash() -> None:
+    broken = fixture("managed_care.835").replace("GS*HP*", "GE*HP*", 1)
+    with pytest.raises(InputError, match="line"):
+        read_835(broken, "ge_first.835")
+
+
+def test_an_unknown_segment_shaped_like_a_value_never_repeats_the_value() -> None:
+    # A name wrapped onto its own line looks like a segment called "RIVERA".
+    wrapped = fixture("managed_care.835").replace("NM1*QC*1*RIVERA*", "NM1*QC*1~RIVERA*", 1)
+    with pytest.raises(InputError) as caught:
+        read_835(wrapped, "wrapped.835")
+    assert "RIVERA" not in str(caught.value)
+    assert "not a segment of the 835" in str(caught.value)
+
+
+def test_a_denied_lines_explicit_zero_units_stay_zero_and_an_absent_svc05_is_one() -> None:
+    text = fixture("managed_care.835").replace("SVC*HC:S9326*1300*900**7", "SVC*HC:S9326*1300*900**0", 1)
+    (remit,) = read_835(text)
+    assert remit.claims[0].lines[0].units == Decimal(0)
+    absent = fixture("managed_care.835").replace("SVC*HC:S9326*1300*900**7", "SVC*HC:S9326*1300*900", 1)
+    assert read_835(absent)[0].claims[0].lines[0].units == Decimal(1)
+
+
+def test_a_correction_that_pays_nothing_after_a_reversal_is_denied_not_corrected() -> None:
+    from dataclasses import replace
+
+    (remit,) = read_835(fixture("reversal_correction.835"))
+    states = claim_states(remit.claims)
+    assert "corrected" in states
+    fixed = [
+        replace(c, status_code="4") if s == "corrected" else c
+        for c, s in zip(remit.claims, states, strict=True)
+    ]
+    assert "corrected" not in claim_states(fixed)
+    assert claim_states(fixed)[states.index("corrected")] == "denied"

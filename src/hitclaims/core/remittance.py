@@ -310,7 +310,7 @@ def line_state(line: LinePayment) -> RemitState:
 
 def claim_states(claims: Sequence[ClaimPayment]) -> list[RemitState]:
     """The state of each CLP in file order: a reversal is reversed, and the next CLP for the same
-    claim after a reversal is its correction."""
+    claim after a reversal is its correction (corrected when it pays, denied when it does not)."""
     states: list[RemitState] = []
     reversed_ids: set[str] = set()
     for claim in claims:
@@ -318,8 +318,9 @@ def claim_states(claims: Sequence[ClaimPayment]) -> list[RemitState]:
             states.append("reversed")
             reversed_ids.add(claim.claim_id)
         elif claim.claim_id in reversed_ids:
-            states.append("corrected")
             reversed_ids.discard(claim.claim_id)
+            denied = claim.status_code == DENIED_STATUS or state_of(claim_money(claim)) == "denied"
+            states.append("denied" if denied else "corrected")
         elif claim.status_code == DENIED_STATUS:
             states.append("denied")
         else:

@@ -83,7 +83,14 @@ def _claim(claim: ClaimPayment, state: str, found: ClaimMatch | None) -> dict[st
 
 
 def _finding(f: RemitFinding) -> dict[str, Any]:
-    return {"rule": f.rule, "severity": f.severity, "message": f.message}
+    """A finding with what it is about (payment, claim, line) and its amounts as data."""
+    return {
+        "rule": f.rule,
+        "severity": f.severity,
+        "record": f.record,
+        "message": f.message,
+        "amounts": {name: _money(amount) for name, amount in f.amounts},
+    }
 
 
 def report_data(readings: Sequence[RemitReading]) -> dict[str, Any]:
@@ -139,5 +146,5 @@ def render_text(readings: Sequence[RemitReading]) -> str:
         for p in r["provider_adjustments"]:
             out.append(f"  provider adjustment {p['reason']} {p['amount']}")
     for f in data["findings"]:
-        out.append(f"{f['severity'].upper()} {f['rule']}: {f['message']}")
+        out.append(f"{f['severity'].upper()} {f['rule']} ({f['record']}): {f['message']}")
     return "\n".join(out) + "\n"

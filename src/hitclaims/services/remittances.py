@@ -77,13 +77,16 @@ def upload(place: Workplace, name: str, text: str, by: Person) -> list[Upload]:
 def _receive(
     place: Workplace, name: str, text: str, position: int, remit: Remittance, username: str
 ) -> Upload:
-    findings = [finding_data(f) for f in balance_findings(remit)]
     try:
         with place.changing() as db:
             known = remit_store.by_trace(db, remit.payer_id[:80], remit.trace_number[:80])
-            if known is not None:
+            if known is not None and known.status == "posted":
                 return _already(known)
-            record = remit_store.add(db, remit, name, position, text, findings, username)
+            findings = [finding_data(f) for f in balance_findings(remit)] + _conflicts(db, remit)
+            if known is not None:  # held before: the payer's resend of the same trace replaces it
+                record = remit_store.replace_held(known, remit, name, position, text, findings, username)
+            else:
+                record = remit_store.add(db, remit, name, position, text, findings, username)
             audit(db, username, "remittance.receive", "remittance", record.id, balanced=not findings)
             if findings:
                 return Upload(record.id, record.payer_id, record.trace_number, "held", findings=findings)
@@ -95,6 +98,49 @@ def _receive(
         if known is None:
             raise
         return _already(known)
+
+
+def _conflicts(db: DbSession, remit: Remittance) -> list[dict[str, Any]]:
+    """What posting would get wrong, so the remittance waits for a biller instead: a second
+    payment for a claim already paid, or a reversal of a claim with no payment to reverse."""
+    ours = remit_store.claims_for(db, [c.claim_id for c in remit.claims])
+    paid = {key: rec.status == "paid" for key, rec in ours.items()}
+    open_payments = remit_store.open_payments(db, [rec.id for rec in ours.values()])
+    found: list[dict[str, Any]] = []
+    for payment in remit.claims:
+        record = ours.get(payment.claim_id)
+        if record is None:
+            continue  # the unmatched queue takes it
+        where = f"claim {payment.claim_id}"
+        if payment.is_reversal:
+            if open_payments.get(record.id, 0) <= 0:
+                found.append(
+                    _finding("remit.nothing_to_reverse", where, "it reverses a payment that was never posted")
+                )
+            open_payments[record.id] = open_payments.get(record.id, 0) - 1
+            paid[payment.claim_id] = False
+        elif paid.get(payment.claim_id):
+            found.append(
+                _finding(
+                    "remit.duplicate_payment",
+                    where,
+                    "the claim is already paid: a second payment without a reversal",
+                )
+            )
+        else:
+            open_payments[record.id] = open_payments.get(record.id, 0) + 1
+            paid[payment.claim_id] = payment.paid > 0
+    return found
+
+
+def _finding(rule: str, record: str, problem: str) -> dict[str, Any]:
+    return {
+        "rule": rule,
+        "severity": "error",
+        "record": record,
+        "message": f"{record}: {problem}.",
+        "amounts": {},
+    }
 
 
 def _already(record: RemittanceRecord) -> Upload:

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session as DbSession
 from sqlalchemy.orm import selectinload
 
 from hitclaims.core.remittance import Adjustment, ClaimPayment, LinePayment, Money, Remittance
-from hitclaims.core.vocabulary import SENT_STATUSES, VOID
+from hitclaims.core.vocabulary import REVERSAL_STATUS, SENT_STATUSES, VOID
 from hitclaims.store.audit import now
 from hitclaims.store.models import (
     AdjustmentRecord,
@@ -68,6 +68,42 @@ def add(
     db.add(record)
     db.flush()
     return record
+
+
+def replace_held(
+    record: RemittanceRecord,
+    remit: Remittance,
+    file_name: str,
+    position: int,
+    source: str,
+    findings: list[dict[str, Any]],
+    username: str,
+) -> RemittanceRecord:
+    """A held remittance (nothing of it posted) taken over by the payer's resend of the same trace."""
+    record.payer_name, record.paid_on = remit.payer_name[:60], remit.payment.paid_on
+    record.amount, record.method = remit.payment.amount, remit.payment.method[:3]
+    record.balanced, record.findings = not findings, findings
+    record.file_name, record.position, record.source = file_name[:200], position, source
+    record.received_at, record.received_by = now(), username
+    return record
+
+
+def open_payments(db: DbSession, claim_ids: Sequence[int]) -> dict[int, int]:
+    """Per claim, the posted payments not taken back by a reversal (payments less reversals)."""
+    if not claim_ids:
+        return {}
+    rows = db.execute(
+        select(ClaimPaymentRecord.claim_id, ClaimPaymentRecord.status_code, func.count())
+        .where(ClaimPaymentRecord.claim_id.in_(claim_ids))
+        .group_by(ClaimPaymentRecord.claim_id, ClaimPaymentRecord.status_code)
+    ).all()
+    open_: dict[int, int] = {}
+    for claim_id, status_code, count in rows:
+        if claim_id is None:
+            continue
+        sign = -1 if status_code == REVERSAL_STATUS else 1
+        open_[claim_id] = open_.get(claim_id, 0) + sign * int(count)
+    return open_
 
 
 def mark_posted(record: RemittanceRecord, username: str, findings: list[dict[str, Any]]) -> None:

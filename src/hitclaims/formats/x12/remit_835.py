@@ -91,6 +91,8 @@ _DATE: Final = re.compile(r"\d{8}")
 _ISA_LENGTH: Final = 106
 
 
+_SEGMENT_ID: Final = re.compile(r"[A-Z][A-Z0-9]{1,2}")
+
 def read_835(text: str, file: str = "835") -> list[Remittance]:
     """Every transaction set (ST..SE) of every interchange in the file, as remittances."""
     body = text.lstrip("\ufeff \t\r\n")
@@ -176,8 +178,10 @@ class _Reader:
                 self.line, self.seg_id = reader.get_cur_line(), segment.get_seg_id() or ""
                 self._envelope_errors(reader)
                 self._segment(segment)
-        except pyx12.errors.X12Error:
-            self.fail("the segment cannot be read")
+        except (pyx12.errors.X12Error, IndexError, KeyError, ValueError):
+            # pyx12's reader trips over some broken envelopes (a GE before any GS) with plain
+            # Python errors: the file is unreadable all the same, and says where.
+            self.fail("the segment cannot be read here (the envelope is out of order or broken)")
         if self.open_set is not None or self.interchange_open or not self.done:
             self.fail(
                 "the file ends before its transaction set and interchange are closed (SE, IEA): it is cut off"
@@ -195,6 +199,10 @@ class _Reader:
 
     def _segment(self, segment: pyx12.segment.Segment) -> None:
         if self.seg_id not in _KNOWN:
+            if not _SEGMENT_ID.fullmatch(self.seg_id):
+                # Not even shaped like a segment id: most likely a value cut off its segment (a
+                # wrapped name), which must never be repeated in a message.
+                self.seg_id = ""
             self.fail("this is not a segment of the 835")
         handler = self.handlers.get(self.seg_id)
         if handler is not None:
@@ -401,7 +409,7 @@ class _Reader:
             modifiers=tuple(m for m in composite[2:6] if m),
             charge=self.money(fields, 2),
             paid=self.money(fields, 3),
-            units=self.amount(fields, 5, required=False) or Decimal("1"),
+            units=_one_when_absent(self.amount(fields, 5, required=False)),
             qualifier=composite[0],
             submitted_code=original[1] if len(original) > 1 and original[1] else None,
             submitted_modifiers=tuple(m for m in original[2:6] if m),
@@ -486,6 +494,11 @@ def _line(line: _Line) -> LinePayment:
         adjustments=tuple(line.adjustments),
         segment_line=svc.segment_line,
     )
+
+
+def _one_when_absent(units: Decimal | None) -> Decimal:
+    """SVC05 left out means one unit; a denied line's explicit 0 stays 0."""
+    return Decimal(1) if units is None else units
 
 
 def read_835_files(texts: Sequence[tuple[str, str]]) -> list[Remittance]:
