@@ -93,6 +93,7 @@ _ISA_LENGTH: Final = 106
 
 _SEGMENT_ID: Final = re.compile(r"[A-Z][A-Z0-9]{1,2}")
 
+
 def read_835(text: str, file: str = "835") -> list[Remittance]:
     """Every transaction set (ST..SE) of every interchange in the file, as remittances."""
     body = text.lstrip("\ufeff \t\r\n")
