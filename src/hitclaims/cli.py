@@ -27,6 +27,7 @@ from hitclaims.core.days import Period
 from hitclaims.core.errors import HitclaimsError, InputError
 from hitclaims.inputs.settings import Settings
 from hitclaims.services import files
+from hitclaims.services.billing import parse_day
 
 if TYPE_CHECKING:
     from hitclaims.services.workplace import Workplace
@@ -87,13 +88,6 @@ def guarded(command: Callable[P, None]) -> Callable[P, None]:
     return run
 
 
-def _date(value: str, option: str) -> date:
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise HitclaimsError(f"{option}: {value!r} is not a date (YYYY-MM-DD)") from None
-
-
 def _bill(paths: Sequence[Path], setup: files.Setup, period: Period, as_of: date) -> files.FilesBilled:
     if len(paths) < PROGRESS_FROM or not err.is_terminal:
         return files.bill_paths(paths, setup, period, as_of)
@@ -144,11 +138,11 @@ def bill(
     ] = Format.json,
 ) -> None:
     """Bill episodes for a period: one claim per patient, payer and period."""
-    start, end = _date(from_, "--from"), _date(to, "--to")
+    start, end = parse_day(from_, "--from"), parse_day(to, "--to")
     if end < start:
         raise HitclaimsError(f"--to {end} is before --from {start}")
     # "Today" is the pharmacy's date in HITCLAIMS_TIMEZONE, as on the server.
-    submitted = _date(as_of, "--as-of") if as_of else Settings.from_env().clock.today()
+    submitted = parse_day(as_of, "--as-of") if as_of else Settings.from_env().clock.today()
     setup = files.setup_from_files(policies, provider)
     outcome = _bill(episodes, setup, Period(start, end), submitted)
     for file, notes in outcome.notes:

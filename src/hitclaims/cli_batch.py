@@ -9,7 +9,6 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import date
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -21,7 +20,7 @@ from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, T
 
 from hitclaims.core.errors import HitclaimsError
 from hitclaims.inputs.settings import Settings
-from hitclaims.services.billing import checked_period
+from hitclaims.services.billing import checked_period, parse_day
 
 err = Console(stderr=True, highlight=False)
 SHOWN_ERRORS = 20  # bad episodes listed on the terminal; all of them are in DIR/errors.ndjson
@@ -53,13 +52,6 @@ def _progress(label: str, total: int | None) -> Iterator[Callable[[int], None]]:
     with Progress(*columns, console=err, transient=True) as bar:
         task = bar.add_task(label, total=total)
         yield lambda n: bar.advance(task, n)
-
-
-def _date(value: str, option: str) -> date:
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise HitclaimsError(f"{option}: {value!r} is not a date (YYYY-MM-DD)") from None
 
 
 def generate(
@@ -110,8 +102,8 @@ def batch_command(
     with _plain_errors():
         if engine is Engine.local and master is not None:
             raise HitclaimsError("--master is for --engine spark")
-        period = checked_period(_date(from_, "--from"), _date(to, "--to"))
-        submitted = _date(as_of, "--as-of") if as_of else Settings.from_env().clock.today()
+        period = checked_period(parse_day(from_, "--from"), parse_day(to, "--to"))
+        submitted = parse_day(as_of, "--as-of") if as_of else Settings.from_env().clock.today()
         from hitclaims.services import batch, files, spark_batch  # pyarrow, DuckDB: when used
 
         setup = files.setup_from_files(policies, provider)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from datetime import date
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from pathlib import Path
@@ -16,6 +15,7 @@ import typer
 from hitclaims.core.errors import UnusableInputError
 from hitclaims.inputs.settings import Settings
 from hitclaims.services import remit_files
+from hitclaims.services.billing import parse_day
 
 Guard = Callable[[Callable[..., None]], Callable[..., None]]
 
@@ -23,13 +23,6 @@ Guard = Callable[[Callable[..., None]], Callable[..., None]]
 class RemitFormat(StrEnum):
     json = "json"
     text = "text"
-
-
-def _date(value: str, option: str) -> date:
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise UnusableInputError(f"{value!r} is not a date (YYYY-MM-DD)", option) from None
 
 
 def remit(
@@ -66,7 +59,7 @@ def simulate(
         ) from None
     if not Decimal(0) <= share <= Decimal(1):
         raise UnusableInputError("the patient share is a number from 0 to 1", "--patient-share")
-    day = _date(paid_on, "--paid-on") if paid_on else Settings.from_env().clock.today()
+    day = parse_day(paid_on, "--paid-on") if paid_on else Settings.from_env().clock.today()
     text = remit_files.simulate_835(
         remit_files.claims_file(claims),
         day,
@@ -89,7 +82,7 @@ def receivables_command(
 
     place = Workplace.open(Settings.from_env(database_url=database), allow_example_provider=True)
     try:
-        found = aging(place, _date(as_of, "--as-of") if as_of else None)
+        found = aging(place, parse_day(as_of, "--as-of") if as_of else None)
     finally:
         place.close()
     rows: list[list[Any]] = [[p.payer_id, *(p.buckets[b] for b in BUCKETS), p.total] for p in found.payers]

@@ -146,6 +146,14 @@ def _x12_finding(claim: Claim, problems: Sequence[str], catalog: Catalog) -> Fin
     return Finding(X12_INVALID, rule.severity, rule.holds, f"claim {claim.claim_id}", message)
 
 
+def parse_day(text: str, field: str) -> date:
+    """A date a person typed (an option, a form field): YYYY-MM-DD, or unusable input naming it."""
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise UnusableInputError(f"{text!r} is not a date (YYYY-MM-DD)", field) from None
+
+
 MAX_PERIOD_DAYS = 366  # a billing period is at most a year
 
 

@@ -10,7 +10,6 @@ from zoneinfo import ZoneInfo
 
 from markupsafe import Markup, escape
 
-from hitclaims.core.errors import UnusableInputError
 from hitclaims.core.vocabulary import RUN_OUTCOMES
 from hitclaims.services.claims import WorkItem
 from hitclaims.store.models import BillingRun
@@ -115,13 +114,6 @@ def run_view(run: BillingRun, zone: ZoneInfo) -> RunView:
         days_already_billed=int(summary.get("days_already_billed", 0)) if finished else 0,
         episodes=episodes,
     )
-
-
-def parse_day(text: str, label: str) -> date:
-    try:
-        return date.fromisoformat(text.strip())
-    except ValueError:
-        raise UnusableInputError(f"'{text}' is not a date (YYYY-MM-DD)", label) from None
 
 
 def previous_month(day: date) -> tuple[date, date]:

@@ -2,24 +2,22 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, File, Request, Response, UploadFile
 
 from hitclaims.core.days import Period
-from hitclaims.core.errors import HitclaimsError, InputError, UnusableInputError
+from hitclaims.core.errors import HitclaimsError
 from hitclaims.services import episodes
 from hitclaims.services.errors import http_status
-from hitclaims.services.files import MAX_INPUT_BYTES
 from hitclaims.services.users import Person, require_change
 from hitclaims.web import ledger_calendar
 from hitclaims.web.auth import PageUser
 from hitclaims.web.render import error_sentence, redirect, render, workplace
+from hitclaims.web.uploads import read_upload
 
 router = APIRouter(include_in_schema=False)
-MAX_UPLOAD = MAX_INPUT_BYTES  # one limit for the API, the pages and the command line
 EPISODES_SHOWN = 500  # the list is for finding one; more than this, and an id is quicker
 
 
@@ -57,29 +55,17 @@ def episodes_page(
     return _episodes_page(request, user, imported=notice)
 
 
-def _upload_text(upload: UploadFile | None) -> tuple[str, str]:
-    """The file's name and text, or an InputError (naming the file) a biller can act on."""
-    if upload is None or not upload.filename:
-        raise UnusableInputError("choose an episode file (JSON or a FHIR Bundle) to import", "file")
-    name = Path(upload.filename).name[:120]
-    data = upload.file.read(MAX_UPLOAD + 1)
-    if len(data) > MAX_UPLOAD:
-        raise InputError(name, None, None, f"the file is larger than {MAX_UPLOAD // (1024 * 1024)} MB")
-    if not data.strip():
-        raise InputError(name, None, None, "the file is empty")
-    try:
-        return name, data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise InputError(name, None, None, "not a text file (an episode is JSON in UTF-8)") from None
-
-
 @router.post("/episodes")
 def import_episode_file(
     request: Request, user: PageUser, file: Annotated[UploadFile | None, File()] = None
 ) -> Response:
     require_change(user)
     try:
-        name, text = _upload_text(file)
+        name, text = read_upload(
+            file,
+            "choose an episode file (JSON or a FHIR Bundle) to import",
+            "not a text file (an episode is JSON in UTF-8)",
+        )
         done = episodes.import_document(workplace(request), text, name, user)
     except HitclaimsError as exc:
         return _episodes_page(request, user, http_status(exc), error=error_sentence(exc))

@@ -9,7 +9,7 @@ from fastapi import APIRouter, BackgroundTasks, Form, Request, Response
 
 from hitclaims.core.errors import HitclaimsError, NotFoundError
 from hitclaims.services import runs
-from hitclaims.services.billing import checked_period
+from hitclaims.services.billing import checked_period, parse_day
 from hitclaims.services.errors import http_status
 from hitclaims.services.users import Person, require_change
 from hitclaims.services.workplace import Workplace
@@ -85,8 +85,8 @@ def start_run(
     require_change(user)
     form = {"from": from_, "to": to, "as_of": as_of, "episodes": episodes[:MAX_EPISODES_TEXT]}
     try:
-        period = checked_period(views.parse_day(from_, "from"), views.parse_day(to, "to"))
-        submitted = views.parse_day(as_of, "as_of") if as_of.strip() else None
+        period = checked_period(parse_day(from_, "from"), parse_day(to, "to"))
+        submitted = parse_day(as_of, "as_of") if as_of.strip() else None
         keys = list(dict.fromkeys(k for k in re.split(r"[\s,;]+", form["episodes"]) if k))
         run_id = runs.launch_run(
             workplace(request), period, submitted, keys, user.username, background.add_task
