@@ -282,4 +282,4 @@ def test_the_payers_resend_of_a_held_trace_replaces_it_and_posts(place: Workplac
     (fixed,) = remittances.upload(place, "fixed.835", _835([first], 2), BILLER)
     assert (held.outcome, fixed.outcome) == ("held", "posted")
     assert fixed.remittance_id == held.remittance_id
-    assert remittances.read(place, fixed.remittance_id).file_name == "fixed.835"
+    assert remittances.read(place, fixed.remittance_id, BILLER).file_name == "fixed.835"

@@ -15,6 +15,7 @@ from hitclaims.core.claim import Claim
 from hitclaims.server import create_app
 from hitclaims.services.remit_files import simulate_835
 from hitclaims.services.workplace import Workplace
+from hitclaims.store import audit as audit_store
 from hitclaims.store.users import create_user
 
 from .databases import open_workplace
@@ -56,7 +57,9 @@ def _sent_claim(client: TestClient, who: dict[str, str]) -> dict[str, object]:
     return client.get(f"/api/claims/{summary['id']}", headers=who).json()  # type: ignore[no-any-return]
 
 
-def test_an_uploaded_835_pays_the_claim_and_shows_in_its_payment_history(client: TestClient) -> None:
+def test_an_uploaded_835_pays_the_claim_and_shows_in_its_payment_history(
+    client: TestClient, place: Workplace
+) -> None:
     biller = _sign_in(client)
     record = _sent_claim(client, biller)
     claim = Claim.model_validate_json(json.dumps(record["claim"])).model_copy(update={"status": "submitted"})
@@ -79,6 +82,9 @@ def test_an_uploaded_835_pays_the_claim_and_shows_in_its_payment_history(client:
     aging = client.get("/api/receivables?as_of=2025-10-15", headers=biller).json()
     assert aging["total"] == "0.00"
     assert client.get("/api/remittances/unmatched", headers=biller).json() == []
+    with place.reading() as db:  # reads of patients' payments are audited, by user
+        actions = {(a.username, a.action) for a in audit_store.recent(db, 100)}
+    assert {("bill", "claim.payments"), ("bill", "remittance.unmatched")} <= actions
 
 
 def test_a_denial_shows_in_the_worklist_with_its_next_action(client: TestClient) -> None:

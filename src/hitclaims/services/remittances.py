@@ -224,23 +224,28 @@ def page(place: Workplace, limit: int = 200) -> list[RemittanceRecord]:
         return remit_store.page(db, limit)
 
 
-def read(place: Workplace, remittance_id: int) -> RemittanceRecord:
-    with place.reading() as db:
+def read(place: Workplace, remittance_id: int, by: Person) -> RemittanceRecord:
+    """A remittance with its payments (whose claims are patients'): the read is audited."""
+    with place.changing() as db:
         record = remit_store.get(db, remittance_id)
-    if record is None:
-        raise NotFoundError(f"no remittance {remittance_id}", "remittance_id")
-    return record
+        if record is None:
+            raise NotFoundError(f"no remittance {remittance_id}", "remittance_id")
+        audit(db, by.username, "remittance.read", "remittance", remittance_id)
+        return record
 
 
-def claim_payments(place: Workplace, claim_id: int) -> list[ClaimPaymentRecord]:
-    """Every payment posted to a claim, reversals included, oldest first."""
-    with place.reading() as db:
+def claim_payments(place: Workplace, claim_id: int, by: Person) -> list[ClaimPaymentRecord]:
+    """Every payment posted to a claim, reversals included, oldest first; the read is audited."""
+    with place.changing() as db:
+        audit(db, by.username, "claim.payments", "claim", claim_id)
         return remit_store.payments_of_claim(db, claim_id)
 
 
-def unmatched(place: Workplace, limit: int = 500) -> list[ClaimPaymentRecord]:
-    """The queue of payments that found no claim of ours, or lines that found no line."""
-    with place.reading() as db:
+def unmatched(place: Workplace, by: Person, limit: int = 500) -> list[ClaimPaymentRecord]:
+    """The queue of payments that found no claim of ours, or lines that found no line (claim ids
+    and money of patients): the read is audited."""
+    with place.changing() as db:
+        audit(db, by.username, "remittance.unmatched", "remittance", "queue")
         return remit_store.unmatched(db, limit)
 
 

@@ -103,12 +103,12 @@ def list_remittances(
 @router.get("/remittances/unmatched", responses=AUTH)
 def unmatched(person: CurrentPerson, place: Place) -> list[r.ClaimPaymentOut]:
     """Payments that found no claim of ours, or lines that found no line, with the reason."""
-    return [payment_out(p) for p in remittances.unmatched(place)]
+    return [payment_out(p) for p in remittances.unmatched(place, person)]
 
 
 @router.get("/remittances/{remittance_id}", responses={**AUTH, **NOT_FOUND})
 def read_remittance(remittance_id: RecordNumber, person: CurrentPerson, place: Place) -> r.RemittanceDetail:
-    rec = remittances.read(place, remittance_id)
+    rec = remittances.read(place, remittance_id, person)
     return r.RemittanceDetail(
         **_remittance_out(rec).model_dump(), payments=[payment_out(p) for p in rec.payments]
     )
@@ -122,7 +122,7 @@ def post_held(remittance_id: RecordNumber, person: CurrentPerson, place: Place) 
 
 @router.get("/claims/{claim_id}/payments", responses={**AUTH, **NOT_FOUND})
 def claim_payments(claim_id: RecordNumber, person: CurrentPerson, place: Place) -> list[r.ClaimPaymentOut]:
-    return [payment_out(p) for p in remittances.claim_payments(place, claim_id)]
+    return [payment_out(p) for p in remittances.claim_payments(place, claim_id, person)]
 
 
 @router.get("/denials", responses=AUTH)

@@ -9,9 +9,9 @@ from fastapi import APIRouter, Form, Query, Request, Response
 from hitclaims.core.errors import ConflictError, HitclaimsError, NotFoundError
 from hitclaims.core.vocabulary import CLAIM_STATUSES, ClaimStatus
 from hitclaims.services import claims, remittances
+from hitclaims.services.billing import parse_day
 from hitclaims.services.claims import ClaimFilter
 from hitclaims.services.users import Person
-from hitclaims.web import views
 from hitclaims.web.auth import PageUser
 from hitclaims.web.render import error_sentence, redirect, render, sentence, workplace
 
@@ -36,7 +36,7 @@ def _claim_filter(status: str, payer: str, first: str, last: str) -> tuple[Claim
     days = []
     for text, label in ((first, "From"), (last, "To")):
         try:
-            days.append(views.parse_day(text, label) if text else None)
+            days.append(parse_day(text, label) if text else None)
         except HitclaimsError as exc:
             days.append(None)
             problems.append(sentence(f"{label}: {exc.message}"))
@@ -95,7 +95,7 @@ def _claim_page(
         replaced_by=shown.replaced_by,
         sendable=shown.sendable,
         moves=[(m, MOVE_LABELS[m]) for m in MOVE_LABELS if m in shown.moves],
-        payments=remittances.claim_payments(place, shown.record.id),
+        payments=remittances.claim_payments(place, shown.record.id, user),
         error=error,
     )
 

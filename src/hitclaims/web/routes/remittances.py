@@ -3,22 +3,21 @@ unmatched queue, the denial worklist and accounts receivable with its aging char
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, File, Request, Response, UploadFile
 
-from hitclaims.core.errors import HitclaimsError, InputError, NotFoundError, UnusableInputError
+from hitclaims.core.errors import HitclaimsError, NotFoundError
 from hitclaims.services import receivables, remittances
+from hitclaims.services.billing import parse_day
 from hitclaims.services.errors import http_status
-from hitclaims.services.files import MAX_INPUT_BYTES
 from hitclaims.services.users import Person
 from hitclaims.web import views
 from hitclaims.web.auth import PageUser
 from hitclaims.web.render import error_sentence, redirect, render, workplace
+from hitclaims.web.uploads import read_upload
 
 router = APIRouter(include_in_schema=False)
-MAX_UPLOAD = MAX_INPUT_BYTES  # one limit for the API, the pages and the command line
 LISTED = 200
 
 
@@ -31,7 +30,7 @@ def _list_page(request: Request, user: Person, status: int = 200, error: str = "
         status,
         section="remittances",
         remittances=remittances.page(place, LISTED),
-        unmatched=remittances.unmatched(place, LISTED),
+        unmatched=remittances.unmatched(place, user, LISTED),
         error=error,
     )
 
@@ -41,25 +40,12 @@ def remittances_page(request: Request, user: PageUser) -> Response:
     return _list_page(request, user)
 
 
-def _file_text(upload: UploadFile | None) -> tuple[str, str]:
-    if upload is None or not upload.filename:
-        raise UnusableInputError("choose an 835 file to upload", "file")
-    name = Path(upload.filename).name[:120]
-    data = upload.file.read(MAX_UPLOAD + 1)
-    if len(data) > MAX_UPLOAD:
-        raise InputError(name, None, None, f"the file is larger than {MAX_UPLOAD // (1024 * 1024)} MB")
-    try:
-        return name, data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise InputError(name, None, None, "not a text file (an 835 is X12 text)") from None
-
-
 @router.post("/remittances")
 def upload_835(
     request: Request, user: PageUser, file: Annotated[UploadFile | None, File()] = None
 ) -> Response:
     try:
-        name, text = _file_text(file)
+        name, text = read_upload(file, "choose an 835 file to upload", "not a text file (an 835 is X12 text)")
         done = remittances.upload(workplace(request), name, text, user)
     except HitclaimsError as exc:
         return _list_page(request, user, http_status(exc), error_sentence(exc))
@@ -74,7 +60,7 @@ def _number(text: str) -> int:
 
 @router.get("/remittances/{remittance_id}")
 def remittance_page(request: Request, remittance_id: str, user: PageUser) -> Response:
-    found = remittances.read(workplace(request), _number(remittance_id))
+    found = remittances.read(workplace(request), _number(remittance_id), user)
     return render(request, "remittance.html", user, section="remittances", remittance=found)
 
 
@@ -92,7 +78,7 @@ def denials_page(request: Request, user: PageUser) -> Response:
 
 @router.get("/receivables")
 def receivables_page(request: Request, user: PageUser, as_of: str = "") -> Response:
-    day = views.parse_day(as_of, "as_of") if as_of else None
+    day = parse_day(as_of, "as_of") if as_of else None
     aging = receivables.aging(workplace(request), day)
     return render(
         request,
