@@ -27,7 +27,7 @@ from hitclaims.core.days import Period
 from hitclaims.core.errors import HitclaimsError, InputError
 from hitclaims.inputs.settings import Settings
 from hitclaims.services import files
-from hitclaims.services.billing import parse_day
+from hitclaims.services.billing import bill_files, parse_day
 
 if TYPE_CHECKING:
     from hitclaims.services.workplace import Workplace
@@ -90,11 +90,11 @@ def guarded(command: Callable[P, None]) -> Callable[P, None]:
 
 def _bill(paths: Sequence[Path], setup: files.Setup, period: Period, as_of: date) -> files.FilesBilled:
     if len(paths) < PROGRESS_FROM or not err.is_terminal:
-        return files.bill_paths(paths, setup, period, as_of)
+        return bill_files(paths, setup, period, as_of)
     columns = (TextColumn("billing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=err, transient=True) as progress:
         task = progress.add_task("bill", total=len(paths))
-        return files.bill_paths(paths, setup, period, as_of, advance=lambda: progress.advance(task))
+        return bill_files(paths, setup, period, as_of, advance=lambda: progress.advance(task))
 
 
 def _report_errors(errors: Sequence[InputError]) -> None:

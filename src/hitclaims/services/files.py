@@ -7,14 +7,13 @@ raises typed errors for unusable input.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import date
 from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
 from hitclaims.core.claim import Result
-from hitclaims.core.days import Period
 from hitclaims.core.errors import InputError
 from hitclaims.core.records import Episode
 from hitclaims.formats import outputs
@@ -32,7 +31,7 @@ from hitclaims.inputs.loading import (
     read_text,
 )
 from hitclaims.inputs.schemas import DOCUMENTS, schema_text
-from hitclaims.services.billing import FilesBilled, Setup, bill_files, bill_one
+from hitclaims.services.billing import FilesBilled, Setup, bill_one
 
 __all__ = [
     "DOCUMENTS",
@@ -42,7 +41,6 @@ __all__ = [
     "FilesBilled",
     "Setup",
     "bill_demo",
-    "bill_paths",
     "episode_as_fhir",
     "fhir_as_episode",
     "render",
@@ -63,16 +61,6 @@ def setup_from_files(policies: Path | None, provider: Path | None) -> Setup:
     catalog = load_catalog()
     folders: Sequence[Path | Traversable] = [policies] if policies else bundled_policy_folders()
     return Setup(catalog, load_policies(folders, catalog), load_provider(provider or bundled_provider_file()))
-
-
-def bill_paths(
-    paths: Sequence[Path],
-    setup: Setup,
-    period: Period,
-    as_of: date,
-    advance: Callable[[], None] = lambda: None,
-) -> FilesBilled:
-    return bill_files(paths, setup, period, as_of, advance)
 
 
 def render(result: Result, fmt: str, setup: Setup, as_of: date) -> bytes | None:

@@ -10,7 +10,6 @@ number) is posted once, however often or however concurrently it is uploaded. A 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any, Literal
 
 from sqlalchemy.orm import Session as DbSession
@@ -247,7 +246,3 @@ def unmatched(place: Workplace, by: Person, limit: int = 500) -> list[ClaimPayme
     with place.changing() as db:
         audit(db, by.username, "remittance.unmatched", "remittance", "queue")
         return remit_store.unmatched(db, limit)
-
-
-def paid_total(payments: list[ClaimPaymentRecord]) -> Decimal:
-    return sum((p.paid for p in payments), Decimal(0))
