@@ -189,14 +189,21 @@ def _family_of(setup: Setup) -> Callable[[str], str]:
 
 
 def bill_with_retry(
-    place: Workplace, episode_key: str, period: Period, as_of: date, username: str, run_id: int | None
+    place: Workplace,
+    episode_key: str,
+    period: Period,
+    as_of: date,
+    username: str,
+    run_id: int | None,
+    setup: Setup | None = None,
 ) -> EpisodeBilled:
     """A losing transaction (another run billed the same key or day first) is retried: it then
-    sees the winner's claim and bills nothing twice."""
-    setup = place.setup()
+    sees the winner's claim and bills nothing twice. A run passes its `setup`, read once, so all
+    its episodes bill with the same policies."""
+    setup = setup or place.setup()
     for attempt in range(ATTEMPTS):
         try:
-            with place.factory() as db, db.begin():
+            with place.transaction() as db:
                 return bill_in_store(db, episode_key, period, as_of, setup, username, run_id)
         except (IntegrityError, OperationalError):
             if attempt == ATTEMPTS - 1:
@@ -229,12 +236,14 @@ def execute_run(
         period, as_of, username = Period(run.period_start, run.period_end), run.as_of, run.started_by
     results: list[EpisodeBilled] = []
     status: RunStatus = "failed"
+    setup = place.setup()
     try:
         for n, key in enumerate(keys, start=1):
-            results.append(_bill_one_of_many(place, key, period, as_of, username, run_id))
-            if n % PROGRESS_EVERY == 0 or n == len(keys):
+            results.append(_bill_one_of_many(place, setup, key, period, as_of, username, run_id))
+            if n % PROGRESS_EVERY == 0 and n < len(keys):  # the last count is the finish's
                 with place.changing() as db:
                     run_store.progress(db, run_id, n)
+            if n % PROGRESS_EVERY == 0 or n == len(keys):
                 progress(n)
         status = "done"
     finally:
@@ -245,12 +254,12 @@ def execute_run(
 
 
 def _bill_one_of_many(
-    place: Workplace, episode_key: str, period: Period, as_of: date, username: str, run_id: int
+    place: Workplace, setup: Setup, episode_key: str, period: Period, as_of: date, username: str, run_id: int
 ) -> EpisodeBilled:
     """One episode of a run: whatever goes wrong with it fails that episode, named, and the run
     goes on with the others (one poison record must not stop everyone)."""
     try:
-        return bill_with_retry(place, episode_key, period, as_of, username, run_id)
+        return bill_with_retry(place, episode_key, period, as_of, username, run_id, setup)
     except Exception as exc:  # the last line of defence for the other episodes
         # The type and the record id only: an exception's text may quote a personal value.
         log.error("billing run %s: episode %s failed (%s)", run_id, episode_key, type(exc).__name__)

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select, update
+from sqlalchemy import Select, func, insert, or_, select, update
 from sqlalchemy.orm import Session as DbSession
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from hitclaims.core.claim import Claim
 from hitclaims.core.days import Period
@@ -76,7 +76,7 @@ def get(db: DbSession, claim_id: int) -> ClaimRecord | None:
     return db.scalar(
         select(ClaimRecord)
         .where(ClaimRecord.id == claim_id)
-        .options(selectinload(ClaimRecord.events), selectinload(ClaimRecord.episode))
+        .options(selectinload(ClaimRecord.events), joinedload(ClaimRecord.episode))
     )
 
 
@@ -130,34 +130,40 @@ def add(
         created_at=stamp,
         updated_at=stamp,
     )
-    record.lines = [
-        ClaimLineRecord(
-            line_number=ln.line_number,
-            kind=ln.kind,
-            code=ln.code,
-            modifiers=" ".join(ln.modifiers),
-            service_from=ln.from_,
-            service_to=ln.to,
-            units=ln.units,
-            charge=ln.charge,
-            ndc=ln.ndc if ln.ndc and len(ln.ndc) == 11 else None,
-        )
-        for ln in claim.lines
-    ]
-    record.findings = [
-        FindingRecord(
-            rule=f.rule,
-            severity=f.severity,
-            holds=f.holds,
-            day=f.date,
-            record=f.record[:120],
-            message=f.message,
-        )
-        for f in claim.findings
-    ]
-    record.held = [HeldDayRecord(day=h.date, rule=h.rule) for h in claim.held_days]
     db.add(record)
     db.flush()
+    # The claim's rows go in one multi-row insert per table; its relationships load on first use.
+    lines = [
+        {
+            "claim_id": record.id,
+            "line_number": ln.line_number,
+            "kind": ln.kind,
+            "code": ln.code,
+            "modifiers": " ".join(ln.modifiers),
+            "service_from": ln.from_,
+            "service_to": ln.to,
+            "units": ln.units,
+            "charge": ln.charge,
+            "ndc": ln.ndc if ln.ndc and len(ln.ndc) == 11 else None,
+        }
+        for ln in claim.lines
+    ]
+    findings = [
+        {
+            "claim_id": record.id,
+            "rule": f.rule,
+            "severity": f.severity,
+            "holds": f.holds,
+            "day": f.date,
+            "record": f.record[:120],
+            "message": f.message,
+        }
+        for f in claim.findings
+    ]
+    held = [{"claim_id": record.id, "day": h.date, "rule": h.rule} for h in claim.held_days]
+    for table, rows in ((ClaimLineRecord, lines), (FindingRecord, findings), (HeldDayRecord, held)):
+        if rows:
+            db.execute(insert(table), rows)
     return record
 
 
