@@ -121,3 +121,15 @@ def test_a_held_or_refused_day_always_says_why(case: Any) -> None:
             assert any(r.startswith("held: ") for r in row.reasons)
     held = {(h.date, h.rule) for h in claim.held_days}
     assert held == {(row.date, rule) for row in claim.ledger for rule in row.held_by}
+
+
+@SETTINGS
+@given(scenarios())
+def test_every_claim_the_engine_builds_is_a_valid_claim(case: Any) -> None:
+    """The engine builds its lines, ledger rows and findings without re-validating them (they are
+    its own values); validating what it built must give back the same claim, field for field."""
+    data, pol, period = case
+    for claim in run(data, pol, period):
+        again = Claim.model_validate_json(claim.model_dump_json(by_alias=True))
+        assert again.model_dump(by_alias=True) == claim.model_dump(by_alias=True)
+        assert again == claim
