@@ -188,7 +188,7 @@ def _ledger_rows(ledger: Ledger, held: dict[date, list[str]]) -> list[LedgerRow]
         if rules:
             reasons.append("held: " + ", ".join(rules))
         rows.append(
-            LedgerRow.model_construct(
+            LedgerRow(
                 date=day.date,
                 billed=status == "billed",
                 status=status,
@@ -202,7 +202,7 @@ def _ledger_rows(ledger: Ledger, held: dict[date, list[str]]) -> list[LedgerRow]
 
 
 def _claim_line(number: int, line: Line, pointers: list[int]) -> ClaimLine:
-    return ClaimLine.model_construct(
+    return ClaimLine(
         line_number=number,
         kind=line.kind,
         code=line.code,
@@ -265,7 +265,7 @@ def assemble(
         prescriber=episode.prescriber,
         diagnoses=list(episode.diagnoses),
         lines=[],
-        held_days=[HeldDay.model_construct(date=d, rule=r) for d in sorted(held) for r in held[d]],
+        held_days=[HeldDay(date=d, rule=r) for d in sorted(held) for r in held[d]],
         findings=[_finding(f) for f in ordered_findings],
         ledger=_ledger_rows(ledger, held),
     )
@@ -326,6 +326,6 @@ def _provider(provider: Provider) -> ProviderOut:
 
 
 def _finding(f: Finding) -> FindingOut:
-    return FindingOut.model_construct(
+    return FindingOut(
         rule=f.rule, severity=f.severity, holds=f.holds, date=f.date, record=f.record, message=f.message
     )
