@@ -19,7 +19,12 @@ from hitclaims.cli import app
 from hitclaims.core.claim import Claim
 from hitclaims.core.engine import bill_episode
 from hitclaims.core.records import Episode
-from hitclaims.formats.x12.claim_837p import NotSendableError, write_837
+from hitclaims.formats.x12.claim_837p import (
+    NotSendableError,
+    rendered_transaction,
+    write_837,
+    write_rendered_837,
+)
 from hitclaims.formats.x12.envelope import Envelope
 from hitclaims.formats.x12.segments import (
     ELEMENT_SIZES,
@@ -453,3 +458,25 @@ def test_element_problems_names_segment_and_element_never_the_value() -> None:
 def test_held_and_refused_claims_pass_the_guard_unchanged() -> None:
     held = bill(episode(supplies=[]))
     assert _guarded([held]) == [held]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(scenarios())
+def test_claims_rendered_where_billed_give_the_same_837_as_rendered_together(case: Any) -> None:
+    """The batch renders each ready claim's transaction set in the worker that bills it and only
+    wraps them in the 837 step: the file must be the one `write_837` writes, byte for byte."""
+    data, pol, period = case
+    claims = [
+        c.model_copy(update={"status": "ready"})
+        for c in bill_episode(
+            Episode.model_validate_json(json.dumps(data)), pol, CATALOG, PROVIDER, period, period.end
+        )
+    ]
+    bodies = [rendered_transaction(c, ENVELOPE, "Example Clearinghouse") for c in claims]
+    assert write_rendered_837(ENVELOPE, bodies) == write_837(claims, ENVELOPE, "Example Clearinghouse")
+
+
+def test_only_a_ready_claim_is_rendered_for_a_batch_837() -> None:
+    held = bill(episode(), policy(), MARCH).model_copy(update={"status": "held"})
+    with pytest.raises(NotSendableError):
+        rendered_transaction(held, ENVELOPE, "Example Clearinghouse")

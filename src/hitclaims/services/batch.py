@@ -5,7 +5,7 @@ Three steps, each streaming:
    entry point every other path uses); a chunk writes its tables and its ready claims to a work
    folder, and only counts come back;
 2. each payer's ready claims become 837 interchanges of at most `MAX_CLAIMS_PER_FILE` claims and
-   about `MAX_X12_BYTES`, written by the workers;
+   `MAX_X12_BYTES`, written by the workers;
 3. DuckDB sorts each table by its key into `DIR/<table>.parquet` (spilling to disk, so memory
    stays bounded) and sums `DIR/summary.json` from them.
 
@@ -36,10 +36,13 @@ from hitclaims.services.pool import Workers
 
 CHUNK_EPISODES: Final = 500  # per task: big enough to amortise the hand-over, small enough to stream
 # What clearinghouses accept per interchange: 5,000 claims is the common ceiling, and a few MB
-# keeps a file inside upload limits. A spilled claim's JSON is about twice its 837 text.
+# keeps a file inside upload limits.
 MAX_CLAIMS_PER_FILE: Final = 5000
 MAX_X12_BYTES: Final = 5_000_000
-_SPILL_BYTES_PER_FILE: Final = 2 * MAX_X12_BYTES
+# A spilled claim is its rendered segments as a JSON list: never shorter than their bytes in the
+# file (quotes and commas for the ST/SE the file adds; JSON's \u escapes for UTF-8), so files cut
+# at this size keep the whole interchange, envelope included, under MAX_X12_BYTES.
+_SPILL_BYTES_PER_FILE: Final = MAX_X12_BYTES - 1000
 # DuckDB's own threads and memory for the sort: fixed, so the files' bytes do not depend on the
 # machine or on --workers.
 _DUCKDB_CONFIG: Final[dict[str, str | bool | int | float | list[str]]] = {

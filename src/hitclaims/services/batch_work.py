@@ -2,34 +2,32 @@
 
 Runs in worker processes (or in the parent with one worker). A chunk's results go straight to
 files in the work folder, so only counts travel back to the parent: its five tables as one
-Parquet file each, and its ready claims, per payer, as claim JSON lines for the 837 step.
+Parquet file each, and its ready claims, per payer, as rendered transaction sets for the 837 step.
 """
 
 from __future__ import annotations
 
+import gc
+import json
 import time
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Final
 
 import pyarrow.parquet as pq
 
 from hitclaims.core.claim import Claim
 from hitclaims.core.days import Period
 from hitclaims.core.errors import InputError
+from hitclaims.core.provider import Provider
 from hitclaims.formats.parquet_out import claim_tables
-from hitclaims.formats.x12.claim_837p import write_837
-from hitclaims.formats.x12.envelope import default_envelope
+from hitclaims.formats.x12.claim_837p import rendered_transaction, write_rendered_837
+from hitclaims.formats.x12.envelope import envelope_for
 from hitclaims.inputs.loading import parse_episode
 from hitclaims.inputs.ndjson import Chunk
 from hitclaims.services.billing import Setup, bill_one
-
-# The 837 needs neither the day ledger nor the findings: leaving them out of the spill makes it a
-# fraction of the size and quicker to read back.
-_NOT_IN_837: Final[dict[str, object]] = {"ledger": [], "findings": [], "held_days": []}
 
 _setup: Setup | None = None
 
@@ -37,6 +35,9 @@ _setup: Setup | None = None
 def start_worker(setup: Setup) -> None:
     global _setup
     _setup = setup
+    # What lives as long as the worker (modules, catalogs, policies) leaves the collector's
+    # generations: a full collection then walks only a chunk's own objects.
+    gc.freeze()
 
 
 def _the_setup() -> Setup:
@@ -96,9 +97,11 @@ def bill_rows(
     return done
 
 
-def sendable_json(claim: Claim) -> str:
-    """A ready claim as the 837 step reads it back: without what an 837 never carries."""
-    return claim.model_copy(update=_NOT_IN_837).model_dump_json(by_alias=True)
+def sendable_x12(claim: Claim, as_of: date, provider: Provider) -> str:
+    """A ready claim as the 837 step reads it back: its id and its transaction set, rendered here
+    where it was billed, as one JSON line. The 837 step only wraps such bodies in envelopes."""
+    envelope = envelope_for([claim.claim_id], provider.sender_id, provider.receiver.id, as_of)
+    return json.dumps([claim.claim_id, rendered_transaction(claim, envelope, provider.receiver.name)])
 
 
 def bill_chunk(task: ChunkTask) -> ChunkDone:
@@ -120,7 +123,7 @@ def _write_chunk(task: ChunkTask, claims: list[Claim]) -> None:
     ready: dict[str, list[str]] = defaultdict(list)
     for claim in claims:
         if claim.status == "ready":
-            ready[claim.payer_id].append(sendable_json(claim))
+            ready[claim.payer_id].append(sendable_x12(claim, task.as_of, _the_setup().provider))
     for payer, lines in ready.items():
         folder = task.work / "837" / payer
         folder.mkdir(parents=True, exist_ok=True)
@@ -130,15 +133,14 @@ def _write_chunk(task: ChunkTask, claims: list[Claim]) -> None:
 @dataclass(frozen=True)
 class X12Task:
     path: Path
-    claims: list[str]  # claim JSON, as spilled
+    claims: list[str]  # as `sendable_x12` spilled them
     as_of: date
 
 
 def write_x12(task: X12Task) -> Path:
     """One 837 interchange of a payer's ready claims; returns the file written."""
     provider = _the_setup().provider
-    claims = [Claim.model_validate_json(text) for text in task.claims]
-    envelope = default_envelope(claims, provider.receiver.id, task.as_of)
-    content = write_837(claims, envelope, provider.receiver.name).encode()
-    task.path.write_bytes(content)
+    spilled = [json.loads(text) for text in task.claims]
+    envelope = envelope_for([i for i, _ in spilled], provider.sender_id, provider.receiver.id, task.as_of)
+    task.path.write_bytes(write_rendered_837(envelope, [body for _, body in spilled]).encode())
     return task.path

@@ -35,7 +35,7 @@ from hitclaims.core.errors import HitclaimsError, InputError
 from hitclaims.formats.parquet_out import claim_tables
 from hitclaims.inputs.ndjson import EPISODE_COLUMN, is_parquet
 from hitclaims.services.batch import CHUNK_EPISODES, BatchOutcome, finish, fresh_folders, write_837s
-from hitclaims.services.batch_work import bill_rows, sendable_json, start_worker
+from hitclaims.services.batch_work import bill_rows, sendable_x12, start_worker
 from hitclaims.services.billing import Setup
 from hitclaims.services.pool import Workers
 
@@ -48,9 +48,7 @@ PARTITION_EPISODES: Final = 5000  # about this many episodes per partition (per 
 # What a billed batch answers: one row per table part, one for the ready claims, one for counts.
 _ANSWER: Final = pa.schema([("kind", pa.string()), ("name", pa.string()), ("payload", pa.binary())])
 _READY: Final = pa.schema([("payer_id", pa.string()), ("line", pa.int64()), ("seq", pa.int32()),
-                           ("claim", pa.string())])  # fmt: skip
-# As in batch_work: the 837 needs neither the day ledger nor the findings, so the spill leaves them out.
-_NOT_IN_837: Final[dict[str, object]] = {"ledger": [], "findings": [], "held_days": []}
+                           ("x12", pa.string())])  # fmt: skip
 
 __all__ = ["DEFAULT_MASTER", "checked_source", "run_spark_batch", "spark_session"]
 
@@ -226,9 +224,8 @@ def _bill_batch(
     for line, billed in rows.billed:
         for seq, claim in enumerate(billed):
             if claim.status == "ready":
-                for column, value in zip(
-                    _READY.names, (claim.payer_id, line, seq, sendable_json(claim)), strict=True
-                ):
+                spilled = sendable_x12(claim, as_of, setup.provider)
+                for column, value in zip(_READY.names, (claim.payer_id, line, seq, spilled), strict=True):
                     ready[column].append(value)
     errors, seconds, clock = rows.errors, rows.seconds, time.perf_counter
     started = clock()
@@ -268,18 +265,18 @@ def _spill_ready(work: Path) -> None:
     parts = [str(p) for p in sorted((work / "ready").glob("*.parquet"))]
     if not parts:
         return
-    query = "SELECT payer_id, claim FROM read_parquet($parts) ORDER BY line, seq"
+    query = "SELECT payer_id, x12 FROM read_parquet($parts) ORDER BY line, seq"
     with (
         duckdb.connect(":memory:", config={"temp_directory": str(work / "duckdb")}) as db,
         ExitStack() as files,
     ):
         spills: dict[str, IO[str]] = {}
         for batch in db.sql(query, params={"parts": parts}).to_arrow_reader(BATCH_EPISODES):
-            for payer, claim in zip(batch.column(0).to_pylist(), batch.column(1).to_pylist(), strict=True):
+            for payer, x12 in zip(batch.column(0).to_pylist(), batch.column(1).to_pylist(), strict=True):
                 if payer not in spills:
                     folder = work / "837" / payer
                     folder.mkdir(parents=True, exist_ok=True)
                     spills[payer] = files.enter_context(
                         (folder / "0000000.ndjson").open("w", encoding="utf-8")
                     )
-                spills[payer].write(claim + "\n")
+                spills[payer].write(x12 + "\n")

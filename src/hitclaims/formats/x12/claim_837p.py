@@ -17,7 +17,7 @@ from hitclaims.core.errors import ConflictError
 from hitclaims.core.matching import line_control
 from hitclaims.core.records import Person
 from hitclaims.core.vocabulary import MAX_DIAGNOSES, MAX_MODIFIERS, MAX_POINTERS
-from hitclaims.formats.x12.envelope import Envelope, interchange
+from hitclaims.formats.x12.envelope import Envelope, interchange, rendered_interchange
 from hitclaims.formats.x12.segments import (
     Segment,
     d8,
@@ -52,6 +52,20 @@ def write_837(claims: Sequence[Claim], envelope: Envelope, receiver_name: str) -
             )
     bodies = [_transaction(claim, envelope, receiver_name) for claim in claims]
     return interchange(envelope, "837", VERSION, bodies)
+
+
+def rendered_transaction(claim: Claim, envelope: Envelope, receiver_name: str) -> list[str]:
+    """A ready claim's transaction set body as `write_837` renders it, a segment per string (ST
+    and SE are the interchange's): `write_rendered_837` puts such bodies in a file."""
+    if claim.status != "ready":
+        raise NotSendableError(f"claim {claim.claim_id} is {claim.status}, not ready", "status")
+    return [s.render() for s in _transaction(claim, envelope, receiver_name)]
+
+
+def write_rendered_837(envelope: Envelope, bodies: Sequence[Sequence[str]]) -> str:
+    """One interchange of bodies from `rendered_transaction`, made with this envelope's date
+    and receiver: the same text `write_837` gives for their claims."""
+    return rendered_interchange(envelope, "837", VERSION, bodies)
 
 
 def certainly_valid_837(claim: Claim, envelope: Envelope, receiver_name: str) -> bool:

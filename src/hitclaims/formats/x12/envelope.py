@@ -48,10 +48,16 @@ def default_envelope(
     The store assigns real, increasing control numbers; a one-off file needs one that will not
     collide with yesterday's, which a digest of the claim ids and the date gives.
     """
-    sender = claims[0].provider.sender_id
-    digest = hashlib.sha256(("|".join(c.claim_id for c in claims) + as_of.isoformat()).encode()).hexdigest()
+    return envelope_for([c.claim_id for c in claims], claims[0].provider.sender_id, receiver_id, as_of, usage)
+
+
+def envelope_for(
+    claim_ids: Sequence[str], sender_id: str, receiver_id: str, as_of: date, usage: Literal["P", "T"] = "P"
+) -> Envelope:
+    """`default_envelope` from the claims' ids alone (for claims already rendered)."""
+    digest = hashlib.sha256(("|".join(claim_ids) + as_of.isoformat()).encode()).hexdigest()
     control = int(digest, 16) % MAX_CONTROL_NUMBER + 1
-    return Envelope(sender, receiver_id, datetime.combine(as_of, time(0, 0)), control, usage)
+    return Envelope(sender_id, receiver_id, datetime.combine(as_of, time(0, 0)), control, usage)
 
 
 def _padded(value: str, ref: str) -> str:
@@ -100,12 +106,22 @@ def interchange(
     envelope: Envelope, set_id: str, version: str, transactions: Sequence[Sequence[Segment]]
 ) -> str:
     """ISA/GS around transaction set bodies; ST/SE, numbers and counts are added here."""
+    return rendered_interchange(
+        envelope, set_id, version, [[s.render() for s in body] for body in transactions]
+    )
+
+
+def rendered_interchange(
+    envelope: Envelope, set_id: str, version: str, transactions: Sequence[Sequence[str]]
+) -> str:
+    """`interchange` around bodies already rendered, a segment per string: a transaction set's
+    body does not depend on where in the file it goes, so a batch renders it where it bills."""
     lines = [_isa(envelope).render(), _gs(envelope, version).render()]
     for number, body in enumerate(transactions, start=1):
         st_control = f"{number:04d}"
-        segments = [seg("ST", set_id, st_control, version), *body]
-        segments.append(seg("SE", str(len(segments) + 1), st_control))
-        lines.extend(s.render() for s in segments)
+        lines.append(seg("ST", set_id, st_control, version).render())
+        lines.extend(body)
+        lines.append(seg("SE", str(len(body) + 2), st_control).render())
     lines.append(seg("GE", str(len(transactions)), str(envelope.control_number)).render())
     lines.append(seg("IEA", "1", f"{envelope.control_number:09d}").render())
     return "\n".join(lines) + "\n"
