@@ -15,6 +15,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import func, select
 
 from hitclaims.core.days import Period
+from hitclaims.core.engine import bill_episode
 from hitclaims.core.errors import ConflictError
 from hitclaims.core.records import Episode, PriorAuthorization
 from hitclaims.formats.x12.validate import validate_x12
@@ -281,19 +282,41 @@ def test_one_poison_episode_fails_alone_and_the_others_are_billed(
             patient=_episode().patient.model_copy(update={"id": "P-2"}),
         ),
     )
-    real = runs.bill_in_store
+    real = bill_episode
 
-    def poisoned(db: Any, key: str, *rest: Any) -> Any:
-        if key == "EP-POISON":
+    def poisoned(episode: Any, *rest: Any) -> Any:
+        if episode.episode_id == "EP-POISON":
             raise OverflowError("date value out of range")
-        return real(db, key, *rest)
+        return real(episode, *rest)
 
-    monkeypatch.setattr(runs, "bill_in_store", poisoned)
+    monkeypatch.setattr(runs, "bill_episode", poisoned)
     summary = _run(place)
     assert (summary["created"], summary["failed"]) == (1, 1)
     failed = next(e for e in summary["episodes"] if e["outcome"] == "failed")
     assert failed["episode_id"] == "EP-POISON"
     assert "out of range" not in failed["message"]
+
+
+def test_an_episode_whose_claims_cannot_be_written_fails_alone_and_the_others_are_billed(
+    place: Workplace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A failed write undoes the run's whole batch; each episode is then billed on its own."""
+    for n in range(3):
+        patient = _episode().patient.model_copy(update={"id": f"P-{n}"})
+        _import(place, _episode().model_copy(update={"episode_id": f"EP-{n}", "patient": patient}))
+    real = runs._write
+
+    def poisoned(db: Any, billing: Any, *rest: Any) -> Any:
+        if billing.episode.episode_key == "EP-1":
+            raise OverflowError("date value out of range")
+        return real(db, billing, *rest)
+
+    monkeypatch.setattr(runs, "_write", poisoned)
+    summary = _run(place)
+    outcomes = {e["episode_id"]: e["outcome"] for e in summary["episodes"]}
+    assert outcomes == {"EP-0": "created", "EP-1": "failed", "EP-2": "created"}
+    with place.reading() as db:
+        assert {c.episode.episode_key for c in db.scalars(select(ClaimRecord))} == {"EP-0", "EP-2"}
 
 
 def test_authorization_units_used_on_earlier_claims_count(place: Workplace) -> None:

@@ -12,7 +12,7 @@ import logging
 import random
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
@@ -24,6 +24,8 @@ from hitclaims.core.claim import Claim
 from hitclaims.core.days import Period
 from hitclaims.core.engine import History, bill_episode
 from hitclaims.core.errors import NotFoundError, UnusableInputError
+from hitclaims.core.policy import PayerPolicy
+from hitclaims.core.records import Episode
 from hitclaims.core.vocabulary import RUN_OUTCOMES, RunOutcome, RunStatus
 from hitclaims.services.billing import Setup, guard_sendable
 from hitclaims.services.workplace import Workplace
@@ -32,6 +34,7 @@ from hitclaims.store import episodes as episode_store
 from hitclaims.store import ledger
 from hitclaims.store import runs as run_store
 from hitclaims.store.audit import audit
+from hitclaims.store.ledger import HistoryWanted
 from hitclaims.store.models import BillingRun, ClaimRecord, EpisodeRecord
 
 ATTEMPTS = 8
@@ -43,7 +46,9 @@ VOID_NOTES = {
     "replaced": "no longer billed",
     "payer_changed": "the episode's payer changed; the new payer gets an original claim",
 }
-PROGRESS_EVERY = 10  # episodes between two progress writes
+# Episodes billed in one transaction (and between two progress writes): enough to batch the
+# reads, few enough that a biller's write waits behind a chunk for a moment only.
+RUN_CHUNK = 50
 
 
 @dataclass
@@ -71,20 +76,54 @@ class Billing:
 
 def compute(db: DbSession, episode_key: str, period: Period, as_of: date, setup: Setup) -> Billing:
     """What billing the episode now would produce, given what other claims already bill."""
-    episode = episode_store.by_key(db, episode_key)
-    if episode is None:
-        raise NotFoundError(f"no episode {episode_key}", "episode_id")
-    version = episode_store.current_version(db, episode)
-    records = episode_store.load(version)
-    policy = setup.policies.for_payer(records.coverage.payer_id, period.start)
-    current = claim_store.current_for(db, episode.id, period)
-    auths = [a.number for a in records.coverage.authorizations]
-    own = [c.id for c in current]
-    history = ledger.history(db, records.patient.id, records.coverage.payer_id, own, period, auths)
-    claims = guard_sendable(
-        bill_episode(records, policy, setup.catalog, setup.provider, period, as_of, history), setup
-    )
-    return Billing(episode, version.id, records.patient.id, current, history, claims)
+    found = _compute_many(db, [episode_key], period, as_of, setup)[episode_key]
+    if isinstance(found, Exception):
+        raise found
+    return found
+
+
+def _compute_many(
+    db: DbSession, keys: Sequence[str], period: Period, as_of: date, setup: Setup
+) -> dict[str, Billing | Exception]:
+    """`compute` for many episodes with one read of each kind (episodes, current claims, the
+    ledger), whatever their number. An episode that cannot be billed gets its exception, and the
+    others go on. Their patients must differ: each one's history is read before any is billed."""
+    stored = episode_store.current_of(db, keys)
+    current = claim_store.current_for_many(db, [record.id for record, _ in stored.values()], period)
+    found: dict[str, Billing | Exception] = {}
+    wanted: dict[str, tuple[Billing, PayerPolicy, Episode]] = {}
+    for key in keys:
+        if key not in stored:
+            found[key] = NotFoundError(f"no episode {key}", "episode_id")
+            continue
+        episode, version = stored[key]
+        try:
+            records = episode_store.load(version)
+            policy = setup.policies.for_payer(records.coverage.payer_id, period.start)
+        except Exception as exc:  # an unusable stored episode fails alone
+            found[key] = exc
+            continue
+        mine = current.get(episode.id, [])
+        billing = Billing(episode, version.id, records.patient.id, mine, History(), [])
+        wanted[key] = (billing, policy, records)
+    asked = [
+        HistoryWanted(
+            b.patient,
+            r.coverage.payer_id,
+            [c.id for c in b.current],
+            [a.number for a in r.coverage.authorizations],
+        )
+        for b, _, r in wanted.values()
+    ]
+    for (key, (billing, policy, records)), history in zip(
+        wanted.items(), ledger.histories(db, asked, period), strict=True
+    ):
+        try:
+            billed = bill_episode(records, policy, setup.catalog, setup.provider, period, as_of, history)
+            found[key] = replace(billing, history=history, claims=guard_sendable(billed, setup))
+        except Exception as exc:  # one episode the engine cannot bill never stops the others
+            found[key] = exc
+    return found
 
 
 def _stored(record: ClaimRecord) -> lifecycle.StoredClaim:
@@ -105,6 +144,19 @@ def bill_in_store(
         billing = compute(db, episode_key, period, as_of, setup)
     except (NotFoundError, UnusableInputError) as exc:
         return EpisodeBilled(episode_key, "failed", message=exc.message)
+    return _apply(db, billing, episode_key, period, setup, username, run_id)
+
+
+def _apply(
+    db: DbSession,
+    billing: Billing,
+    episode_key: str,
+    period: Period,
+    setup: Setup,
+    username: str,
+    run_id: int | None,
+) -> EpisodeBilled:
+    """Write what the lifecycle decides the billed claims do to the episode's current ones."""
     decision = lifecycle.decide([_stored(c) for c in billing.current], billing.claims)
     already = len(billing.history.billed_days)
     if decision.outcome == "unchanged":
@@ -238,19 +290,85 @@ def execute_run(
     status: RunStatus = "failed"
     setup = place.setup()
     try:
-        for n, key in enumerate(keys, start=1):
-            results.append(_bill_one_of_many(place, setup, key, period, as_of, username, run_id))
-            if n % PROGRESS_EVERY == 0 and n < len(keys):  # the last count is the finish's
+        for first in range(0, len(keys), RUN_CHUNK):
+            chunk = keys[first : first + RUN_CHUNK]
+            results.extend(_bill_chunk(place, setup, chunk, period, as_of, username, run_id))
+            if len(results) < len(keys):  # the last count is the finish's
                 with place.changing() as db:
-                    run_store.progress(db, run_id, n)
-            if n % PROGRESS_EVERY == 0 or n == len(keys):
-                progress(n)
+                    run_store.progress(db, run_id, len(results))
+            progress(len(results))
         status = "done"
     finally:
         summary = summarise(results)
         with place.changing() as db:
             run_store.finish(db, run_id, status, len(results), summary)
     return summary
+
+
+def _bill_chunk(
+    place: Workplace,
+    setup: Setup,
+    keys: Sequence[str],
+    period: Period,
+    as_of: date,
+    username: str,
+    run_id: int,
+) -> list[EpisodeBilled]:
+    """A run's episodes, billed together in one transaction: their reads batched, one commit.
+
+    A patient's second episode in the chunk is billed after the others (alone, so that it sees
+    what the first one billed). When the transaction fails (another run won a day, a busy
+    database, anything), nothing of it stays and each episode is billed alone, with retries:
+    the batch is a way to go faster, never a second set of rules."""
+    together, alone = _one_per_patient(place, keys)
+    try:
+        with place.transaction() as db:
+            billed = _bill_together(db, setup, together, period, as_of, username, run_id)
+    except Exception as exc:
+        log.info("billing run %s: %d episodes billed one by one (%s)", run_id, len(keys), type(exc).__name__)
+        billed, alone = {}, list(keys)
+    for key in alone:
+        billed[key] = _bill_one_of_many(place, setup, key, period, as_of, username, run_id)
+    return [billed[key] for key in keys]
+
+
+def _one_per_patient(place: Workplace, keys: Sequence[str]) -> tuple[list[str], list[str]]:
+    """The keys split: the first episode of each patient, and any later ones."""
+    with place.reading() as db:
+        patient_of = episode_store.patients_of(db, keys)
+    seen: set[int] = set()
+    together: list[str] = []
+    alone: list[str] = []
+    for key in keys:
+        patient = patient_of.get(key)
+        if patient is not None and patient in seen:
+            alone.append(key)
+        else:
+            together.append(key)
+            if patient is not None:
+                seen.add(patient)
+    return together, alone
+
+
+def _bill_together(
+    db: DbSession,
+    setup: Setup,
+    keys: Sequence[str],
+    period: Period,
+    as_of: date,
+    username: str,
+    run_id: int,
+) -> dict[str, EpisodeBilled]:
+    billed: dict[str, EpisodeBilled] = {}
+    for key, found in _compute_many(db, keys, period, as_of, setup).items():
+        if isinstance(found, (NotFoundError, UnusableInputError)):
+            billed[key] = EpisodeBilled(key, "failed", message=found.message)
+        elif isinstance(found, Exception):
+            log.error("billing run %s: episode %s failed (%s)", run_id, key, type(found).__name__)
+            billed[key] = EpisodeBilled(key, "failed", message=EPISODE_FAILED)
+        else:
+            billed[key] = _apply(db, found, key, period, setup, username, run_id)
+    return billed
 
 
 def _bill_one_of_many(

@@ -9,6 +9,7 @@ cannot both move a claim, and an 837 batch takes each ready claim once.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -86,19 +87,27 @@ def replaced_by(db: DbSession, claim_id: int) -> ClaimRecord | None:
 
 def current_for(db: DbSession, episode_id: int, period: Period) -> list[ClaimRecord]:
     """The episode's current claims for exactly this period (voids excluded), parts in order."""
-    return list(
-        db.scalars(
-            select(ClaimRecord)
-            .where(
-                ClaimRecord.is_current.is_(True),
-                ClaimRecord.episode_id == episode_id,
-                ClaimRecord.period_start == period.start,
-                ClaimRecord.period_end == period.end,
-                ClaimRecord.frequency_code != VOID,
-            )
-            .order_by(ClaimRecord.claim_key)
+    return current_for_many(db, [episode_id], period).get(episode_id, [])
+
+
+def current_for_many(
+    db: DbSession, episode_ids: Sequence[int], period: Period
+) -> dict[int, list[ClaimRecord]]:
+    """`current_for` of many episodes, in one query."""
+    found: dict[int, list[ClaimRecord]] = {}
+    for record in db.scalars(
+        select(ClaimRecord)
+        .where(
+            ClaimRecord.is_current.is_(True),
+            ClaimRecord.episode_id.in_(episode_ids),
+            ClaimRecord.period_start == period.start,
+            ClaimRecord.period_end == period.end,
+            ClaimRecord.frequency_code != VOID,
         )
-    )
+        .order_by(ClaimRecord.episode_id, ClaimRecord.claim_key)
+    ):
+        found.setdefault(record.episode_id, []).append(record)
+    return found
 
 
 def add(

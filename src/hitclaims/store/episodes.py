@@ -106,6 +106,28 @@ def load(version: EpisodeVersion) -> Episode:
     return Episode.model_validate_json(json.dumps(version.content))
 
 
+def current_of(db: DbSession, keys: Sequence[str]) -> dict[str, tuple[EpisodeRecord, EpisodeVersion]]:
+    """The listed episodes (those in the store) with their current versions, in one query."""
+    rows = db.execute(
+        select(EpisodeRecord, EpisodeVersion)
+        .join(
+            EpisodeVersion,
+            (EpisodeVersion.episode_id == EpisodeRecord.id)
+            & (EpisodeVersion.version == EpisodeRecord.current_version),
+        )
+        .where(EpisodeRecord.episode_key.in_(keys))
+    )
+    return {record.episode_key: (record, version) for record, version in rows}
+
+
+def patients_of(db: DbSession, keys: Sequence[str]) -> dict[str, int]:
+    """Each listed episode's patient (the patient row's id)."""
+    rows = db.execute(
+        select(EpisodeRecord.episode_key, EpisodeRecord.patient_id).where(EpisodeRecord.episode_key.in_(keys))
+    )
+    return dict(rows.all())
+
+
 def by_key(db: DbSession, episode_key: str) -> EpisodeRecord | None:
     return db.scalar(select(EpisodeRecord).where(EpisodeRecord.episode_key == episode_key))
 

@@ -7,10 +7,13 @@ engine's `History` and reserves a new claim's days and items in it.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
-from sqlalchemy import ColumnElement, delete, func, insert, select, true
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session as DbSession
 
 from hitclaims.core.claim import Claim
@@ -20,56 +23,114 @@ from hitclaims.core.findings import BilledElsewhere
 from hitclaims.store.models import BilledDayRecord, BilledItemRecord, ClaimRecord
 
 
+@dataclass(frozen=True)
+class HistoryWanted:
+    """Whose history to read: a patient billed to `payer`, not counting the claims being
+    replaced (`own`), with the authorization numbers the episode draws on."""
+
+    patient: str
+    payer: str
+    own: Sequence[int]
+    auths: Sequence[str]
+
+
 def history(
     db: DbSession, patient: str, payer: str, own: Sequence[int], period: Period, auths: Sequence[str]
 ) -> History:
     """What other claims (not the ones being replaced, `own`) already bill for this patient: for
     this payer (not billed again) and for any other payer (held for coordination of benefits)."""
-    not_own_day = BilledDayRecord.claim_id.not_in(own) if own else true()
-    not_own_item = BilledItemRecord.claim_id.not_in(own) if own else true()
+    return histories(db, [HistoryWanted(patient, payer, own, auths)], period)[0]
+
+
+def histories(db: DbSession, wanted: Sequence[HistoryWanted], period: Period) -> list[History]:
+    """`history` for many episodes at once, in three queries whatever their number. Rows come in
+    the order they were written, so that a day two claims share names the same claim every time."""
+    patients = sorted({w.patient for w in wanted})
+    if not patients:
+        return []
     days = db.execute(
-        select(BilledDayRecord.service_date, ClaimRecord.claim_key, BilledDayRecord.payer_id)
+        select(
+            BilledDayRecord.patient_key,
+            BilledDayRecord.claim_id,
+            BilledDayRecord.service_date,
+            ClaimRecord.claim_key,
+            BilledDayRecord.payer_id,
+        )
         .join(ClaimRecord, ClaimRecord.id == BilledDayRecord.claim_id)
         .where(
-            BilledDayRecord.patient_key == patient,
+            BilledDayRecord.patient_key.in_(patients),
             BilledDayRecord.service_date >= period.start,
             BilledDayRecord.service_date <= period.end,
-            not_own_day,
         )
+        .order_by(BilledDayRecord.id)
     ).all()
     items = db.execute(
-        select(BilledItemRecord.item_key, ClaimRecord.claim_key, BilledItemRecord.payer_id)
+        select(
+            BilledItemRecord.patient_key,
+            BilledItemRecord.claim_id,
+            BilledItemRecord.item_key,
+            ClaimRecord.claim_key,
+            BilledItemRecord.payer_id,
+        )
         .join(ClaimRecord, ClaimRecord.id == BilledItemRecord.claim_id)
-        .where(BilledItemRecord.patient_key == patient, not_own_item)
+        .where(BilledItemRecord.patient_key.in_(patients))
+        .order_by(BilledItemRecord.id)
     ).all()
+    used = _auth_units(db, patients, sorted({a for w in wanted for a in w.auths}))
+    day_rows, item_rows = _by_patient(days), _by_patient(items)
+    return [_history_of(w, day_rows.get(w.patient, []), item_rows.get(w.patient, []), used) for w in wanted]
+
+
+_Row = tuple[int, Any, str, str]  # claim id, day or item key, claim key, payer
+_Used = tuple[str, str, str | None, int, int]  # patient, payer, authorization, claim id, days
+
+
+def _by_patient(rows: Sequence[tuple[str, int, Any, str, str]]) -> dict[str, list[_Row]]:
+    grouped: dict[str, list[_Row]] = defaultdict(list)
+    for patient, claim_id, what, key, payer in rows:
+        grouped[patient].append((claim_id, what, key, payer))
+    return grouped
+
+
+def _history_of(w: HistoryWanted, days: list[_Row], items: list[_Row], used: Sequence[_Used]) -> History:
+    own = set(w.own)
+    days = [row for row in days if row[0] not in own]
+    items = [row for row in items if row[0] not in own]
+    # Authorization numbers are the payer's, not unique across patients: only this patient's
+    # days for this payer count.
+    units = dict.fromkeys(w.auths, 0)
+    for patient, payer, number, claim_id, count in used:
+        if patient == w.patient and payer == w.payer and number in units and claim_id not in own:
+            units[number] += int(count)
     return History(
-        auth_units_used=_auth_units_used(db, patient, payer, not_own_day, auths),
-        billed_days={day: key for day, key, on in days if on == payer},
-        billed_items={item: key for item, key, on in items if on == payer},
-        other_payer_days={day: BilledElsewhere(key, on) for day, key, on in days if on != payer},
-        other_payer_items={item: BilledElsewhere(key, on) for item, key, on in items if on != payer},
+        auth_units_used=units,
+        billed_days={day: key for _, day, key, on in days if on == w.payer},
+        billed_items={item: key for _, item, key, on in items if on == w.payer},
+        other_payer_days={day: BilledElsewhere(key, on) for _, day, key, on in days if on != w.payer},
+        other_payer_items={item: BilledElsewhere(key, on) for _, item, key, on in items if on != w.payer},
     )
 
 
-def _auth_units_used(
-    db: DbSession, patient: str, payer: str, not_own: ColumnElement[bool], auths: Sequence[str]
-) -> dict[str, int]:
-    """Units each authorization already paid for, in one query. Authorization numbers are the
-    payer's, not unique across patients: only this patient's days count."""
+def _auth_units(db: DbSession, patients: Sequence[str], auths: Sequence[str]) -> Sequence[_Used]:
+    """Days billed against each authorization, by patient, payer and claim, in one query."""
     if not auths:
-        return {}
-    rows = db.execute(
-        select(BilledDayRecord.authorization, func.count())
-        .where(
-            BilledDayRecord.authorization.in_(auths),
-            BilledDayRecord.patient_key == patient,
-            BilledDayRecord.payer_id == payer,
-            not_own,
+        return []
+    return db.execute(
+        select(
+            BilledDayRecord.patient_key,
+            BilledDayRecord.payer_id,
+            BilledDayRecord.authorization,
+            BilledDayRecord.claim_id,
+            func.count(),
         )
-        .group_by(BilledDayRecord.authorization)
+        .where(BilledDayRecord.authorization.in_(auths), BilledDayRecord.patient_key.in_(patients))
+        .group_by(
+            BilledDayRecord.patient_key,
+            BilledDayRecord.payer_id,
+            BilledDayRecord.authorization,
+            BilledDayRecord.claim_id,
+        )
     ).all()
-    used = {number: int(count) for number, count in rows}
-    return {number: used.get(number, 0) for number in auths}
 
 
 def reserve(
