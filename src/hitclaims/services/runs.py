@@ -334,6 +334,8 @@ def _bill_chunk(
 
 def _one_per_patient(place: Workplace, keys: Sequence[str]) -> tuple[list[str], list[str]]:
     """The keys split: the first episode of each patient, and any later ones."""
+    if len(keys) < 2:
+        return list(keys), []
     with place.reading() as db:
         patient_of = episode_store.patients_of(db, keys)
     seen: set[int] = set()

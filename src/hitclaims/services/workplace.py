@@ -9,16 +9,16 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from importlib.resources.abc import Traversable
 from pathlib import Path
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, event, func, select
 from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import ORMExecuteState, sessionmaker
 from sqlalchemy.orm import Session as DbSession
-from sqlalchemy.orm import sessionmaker
 
 from hitclaims.core.catalog import Catalog
 from hitclaims.core.errors import ConflictError, UnavailableError, UnusableInputError
@@ -32,6 +32,7 @@ from hitclaims.store.models import PolicyRecord
 from hitclaims.store.policies import policy_book, sync_policies
 from hitclaims.store.users import SESSION_IDLE_MINUTES
 
+WRITE_WAIT_SECONDS = 30
 NO_PROVIDER = (
     "no billing provider is set: set HITCLAIMS_PROVIDER to the provider YAML (NPI, tax id, address,"
     " clearinghouse), or start with --demo to use the example pharmacy"
@@ -52,7 +53,7 @@ class Workplace:
     _lock: threading.Lock = field(default_factory=threading.Lock)
     # SQLite has one writer at a time, and its busy handler waits in sleeps of up to 100 ms: the
     # server's threads queue for the write lock here instead, in turn, without those sleeps.
-    _writer: threading.RLock = field(default_factory=threading.RLock)
+    _writer: threading.Lock = field(default_factory=threading.Lock)
 
     @classmethod
     def open(
@@ -96,16 +97,33 @@ class Workplace:
     @contextmanager
     def transaction(self) -> Iterator[DbSession]:
         """One transaction, the driver's errors untouched (for callers that retry on them)."""
-        with self._turn_to_write(), self.factory() as db, db.begin():
-            yield db
+        with self.factory() as db, ExitStack() as turn:
+            if self.engine.dialect.name == "sqlite":
+                self._wait_turn_before_writing(db, turn)
+            with db.begin():
+                yield db
+            # leaving `turn` after the commit: the next writer starts on committed data
 
-    @contextmanager
-    def _turn_to_write(self) -> Iterator[None]:
-        if self.engine.dialect.name != "sqlite":
-            yield  # PostgreSQL writers run side by side; its row locks decide
-            return
-        with self._writer:
-            yield
+    def _wait_turn_before_writing(self, db: DbSession, turn: ExitStack) -> None:
+        """Take the write lock at the session's first write, where SQLite's driver begins its
+        transaction: reads before it run side by side, and writers queue in turn."""
+        taken = False
+
+        def take() -> None:
+            nonlocal taken
+            if not taken:
+                # As long as SQLite's own busy timeout: past it, the database is busy.
+                if not self._writer.acquire(timeout=WRITE_WAIT_SECONDS):
+                    raise UnavailableError("the database is busy; try again")
+                turn.callback(self._writer.release)
+                taken = True
+
+        def on_execute(state: ORMExecuteState) -> None:
+            if not state.is_select:
+                take()
+
+        event.listen(db, "before_flush", lambda *_: take())
+        event.listen(db, "do_orm_execute", on_execute)
 
     @contextmanager
     def changing(self) -> Iterator[DbSession]:
