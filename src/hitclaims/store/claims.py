@@ -23,6 +23,7 @@ from hitclaims.core.days import Period
 from hitclaims.core.vocabulary import VOID, ClaimStatus, WorkKind
 from hitclaims.store.audit import now
 from hitclaims.store.models import (
+    Base,
     ClaimEvent,
     ClaimLineRecord,
     ClaimRecord,
@@ -142,9 +143,17 @@ def add(
     db.add(record)
     db.flush()
     # The claim's rows go in one multi-row insert per table; its relationships load on first use.
+    for table, rows in _parts_of(claim, record.id):
+        if rows:
+            db.execute(insert(table), rows)
+    return record
+
+
+def _parts_of(claim: Claim, claim_id: int) -> list[tuple[type[Base], list[dict[str, Any]]]]:
+    """A claim's lines, findings and held days, as rows of their tables."""
     lines = [
         {
-            "claim_id": record.id,
+            "claim_id": claim_id,
             "line_number": ln.line_number,
             "kind": ln.kind,
             "code": ln.code,
@@ -159,7 +168,7 @@ def add(
     ]
     findings = [
         {
-            "claim_id": record.id,
+            "claim_id": claim_id,
             "rule": f.rule,
             "severity": f.severity,
             "holds": f.holds,
@@ -169,11 +178,8 @@ def add(
         }
         for f in claim.findings
     ]
-    held = [{"claim_id": record.id, "day": h.date, "rule": h.rule} for h in claim.held_days]
-    for table, rows in ((ClaimLineRecord, lines), (FindingRecord, findings), (HeldDayRecord, held)):
-        if rows:
-            db.execute(insert(table), rows)
-    return record
+    held = [{"claim_id": claim_id, "day": h.date, "rule": h.rule} for h in claim.held_days]
+    return [(ClaimLineRecord, lines), (FindingRecord, findings), (HeldDayRecord, held)]
 
 
 def add_event(db: DbSession, claim_id: int, username: str, before: str | None, after: str, note: str) -> None:
