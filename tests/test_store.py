@@ -20,7 +20,7 @@ from hitclaims.core.errors import ConflictError
 from hitclaims.core.records import Episode, PriorAuthorization
 from hitclaims.formats.x12.validate import validate_x12
 from hitclaims.inputs.loading import parse_episode
-from hitclaims.services import claims, exports, runs
+from hitclaims.services import billing, claims, exports, runs
 from hitclaims.services.runs import bill_with_retry, execute_run, fail_interrupted, start_run
 from hitclaims.services.users import Person
 from hitclaims.services.workplace import Workplace
@@ -289,7 +289,7 @@ def test_one_poison_episode_fails_alone_and_the_others_are_billed(
             raise OverflowError("date value out of range")
         return real(episode, *rest)
 
-    monkeypatch.setattr(runs, "bill_episode", poisoned)
+    monkeypatch.setattr(billing, "bill_episode", poisoned)
     summary = _run(place)
     assert (summary["created"], summary["failed"]) == (1, 1)
     failed = next(e for e in summary["episodes"] if e["outcome"] == "failed")

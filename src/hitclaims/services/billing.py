@@ -19,7 +19,7 @@ from typing import Final
 from hitclaims.core.catalog import Catalog
 from hitclaims.core.claim import Claim, Result, held_by
 from hitclaims.core.days import Period
-from hitclaims.core.engine import bill_episode
+from hitclaims.core.engine import History, bill_episode
 from hitclaims.core.errors import InputError, UnusableInputError
 from hitclaims.core.findings import Finding
 from hitclaims.core.policy import PayerPolicy
@@ -70,10 +70,15 @@ def policy_for(name: str, episode: Episode, setup: Setup, period: Period) -> Pay
         raise InputError(name, "coverage", "payer_id", exc.message) from None
 
 
-def bill_one(name: str, episode: Episode, setup: Setup, period: Period, as_of: date) -> list[Claim]:
-    """The episode's claims for the period, each ready one checked to render a valid 837."""
+def bill_one(
+    name: str, episode: Episode, setup: Setup, period: Period, as_of: date, history: History | None = None
+) -> list[Claim]:
+    """The episode's claims for the period, each ready one checked to render a valid 837.
+
+    The one way into the engine: files, the batch, Spark and the store's runs (which pass what
+    other claims already bill, `history`) all bill through here."""
     policy = policy_for(name, episode, setup, period)
-    claims = bill_episode(episode, policy, setup.catalog, setup.provider, period, as_of)
+    claims = bill_episode(episode, policy, setup.catalog, setup.provider, period, as_of, history)
     return guard_sendable(claims, setup)
 
 

@@ -22,12 +22,11 @@ from sqlalchemy.orm import Session as DbSession
 from hitclaims.core import lifecycle
 from hitclaims.core.claim import Claim
 from hitclaims.core.days import Period
-from hitclaims.core.engine import History, bill_episode
-from hitclaims.core.errors import NotFoundError, UnusableInputError
-from hitclaims.core.policy import PayerPolicy
+from hitclaims.core.engine import History
+from hitclaims.core.errors import InputError, NotFoundError, UnusableInputError
 from hitclaims.core.records import Episode
 from hitclaims.core.vocabulary import RUN_OUTCOMES, RunOutcome, RunStatus
-from hitclaims.services.billing import Setup, guard_sendable
+from hitclaims.services.billing import Setup, bill_one
 from hitclaims.services.workplace import Workplace
 from hitclaims.store import claims as claim_store
 from hitclaims.store import episodes as episode_store
@@ -91,7 +90,7 @@ def _compute_many(
     stored = episode_store.current_of(db, keys)
     current = claim_store.current_for_many(db, [record.id for record, _ in stored.values()], period)
     found: dict[str, Billing | Exception] = {}
-    wanted: dict[str, tuple[Billing, PayerPolicy, Episode]] = {}
+    wanted: dict[str, tuple[Billing, Episode]] = {}
     for key in keys:
         if key not in stored:
             found[key] = NotFoundError(f"no episode {key}", "episode_id")
@@ -99,13 +98,11 @@ def _compute_many(
         episode, version = stored[key]
         try:
             records = episode_store.load(version)
-            policy = setup.policies.for_payer(records.coverage.payer_id, period.start)
         except Exception as exc:  # an unusable stored episode fails alone
             found[key] = exc
             continue
         mine = current.get(episode.id, [])
-        billing = Billing(episode, version.id, records.patient.id, mine, History(), [])
-        wanted[key] = (billing, policy, records)
+        wanted[key] = (Billing(episode, version.id, records.patient.id, mine, History(), []), records)
     asked = [
         HistoryWanted(
             b.patient,
@@ -113,14 +110,17 @@ def _compute_many(
             [c.id for c in b.current],
             [a.number for a in r.coverage.authorizations],
         )
-        for b, _, r in wanted.values()
+        for b, r in wanted.values()
     ]
-    for (key, (billing, policy, records)), history in zip(
+    for (key, (billing, records)), history in zip(
         wanted.items(), ledger.histories(db, asked, period), strict=True
     ):
         try:
-            billed = bill_episode(records, policy, setup.catalog, setup.provider, period, as_of, history)
-            found[key] = replace(billing, history=history, claims=guard_sendable(billed, setup))
+            # The engine's one entry point, as files, the batch and Spark call it.
+            claims = bill_one(key, records, setup, period, as_of, history)
+            found[key] = replace(billing, history=history, claims=claims)
+        except InputError as exc:  # no policy for the payer: said without a file name
+            found[key] = UnusableInputError(exc.problem, exc.field)
         except Exception as exc:  # one episode the engine cannot bill never stops the others
             found[key] = exc
     return found
