@@ -281,18 +281,17 @@ def execute_run(
     place: Workplace, run_id: int, progress: Callable[[int], None] = lambda n: None
 ) -> dict[str, Any]:
     with place.reading() as db:
-        run = run_store.get(db, run_id)
-        if run is None:
+        record = run_store.get(db, run_id)
+        if record is None:
             raise NotFoundError(f"no billing run {run_id}", "run_id")
-        keys = list(run.summary.get("episodes", []))
-        period, as_of, username = Period(run.period_start, run.period_end), run.as_of, run.started_by
+        keys = list(record.summary.get("episodes", []))
+        period = Period(record.period_start, record.period_end)
+        run = _Run(run_id, period, record.as_of, record.started_by, place.setup())
     results: list[EpisodeBilled] = []
     status: RunStatus = "failed"
-    setup = place.setup()
     try:
         for first in range(0, len(keys), RUN_CHUNK):
-            chunk = keys[first : first + RUN_CHUNK]
-            results.extend(_bill_chunk(place, setup, chunk, period, as_of, username, run_id))
+            results.extend(_bill_chunk(place, run, keys[first : first + RUN_CHUNK]))
             if len(results) < len(keys):  # the last count is the finish's
                 with place.changing() as db:
                     run_store.progress(db, run_id, len(results))
@@ -305,15 +304,18 @@ def execute_run(
     return summary
 
 
-def _bill_chunk(
-    place: Workplace,
-    setup: Setup,
-    keys: Sequence[str],
-    period: Period,
-    as_of: date,
-    username: str,
-    run_id: int,
-) -> list[EpisodeBilled]:
+@dataclass(frozen=True)
+class _Run:
+    """What every episode of one billing run is billed with."""
+
+    id: int
+    period: Period
+    as_of: date
+    username: str
+    setup: Setup
+
+
+def _bill_chunk(place: Workplace, run: _Run, keys: Sequence[str]) -> list[EpisodeBilled]:
     """A run's episodes, billed together in one transaction: their reads batched, one commit.
 
     A patient's second episode in the chunk is billed after the others (alone, so that it sees
@@ -323,12 +325,12 @@ def _bill_chunk(
     together, alone = _one_per_patient(place, keys)
     try:
         with place.transaction() as db:
-            billed = _bill_together(db, setup, together, period, as_of, username, run_id)
+            billed = _bill_together(db, run, together)
     except Exception as exc:
-        log.info("billing run %s: %d episodes billed one by one (%s)", run_id, len(keys), type(exc).__name__)
+        log.info("billing run %s: %d episodes billed one by one (%s)", run.id, len(keys), type(exc).__name__)
         billed, alone = {}, list(keys)
     for key in alone:
-        billed[key] = _bill_one_of_many(place, setup, key, period, as_of, username, run_id)
+        billed[key] = _bill_one_of_many(place, run, key)
     return [billed[key] for key in keys]
 
 
@@ -352,37 +354,27 @@ def _one_per_patient(place: Workplace, keys: Sequence[str]) -> tuple[list[str], 
     return together, alone
 
 
-def _bill_together(
-    db: DbSession,
-    setup: Setup,
-    keys: Sequence[str],
-    period: Period,
-    as_of: date,
-    username: str,
-    run_id: int,
-) -> dict[str, EpisodeBilled]:
+def _bill_together(db: DbSession, run: _Run, keys: Sequence[str]) -> dict[str, EpisodeBilled]:
     billed: dict[str, EpisodeBilled] = {}
-    for key, found in _compute_many(db, keys, period, as_of, setup).items():
+    for key, found in _compute_many(db, keys, run.period, run.as_of, run.setup).items():
         if isinstance(found, (NotFoundError, UnusableInputError)):
             billed[key] = EpisodeBilled(key, "failed", message=found.message)
         elif isinstance(found, Exception):
-            log.error("billing run %s: episode %s failed (%s)", run_id, key, type(found).__name__)
+            log.error("billing run %s: episode %s failed (%s)", run.id, key, type(found).__name__)
             billed[key] = EpisodeBilled(key, "failed", message=EPISODE_FAILED)
         else:
-            billed[key] = _apply(db, found, key, period, setup, username, run_id)
+            billed[key] = _apply(db, found, key, run.period, run.setup, run.username, run.id)
     return billed
 
 
-def _bill_one_of_many(
-    place: Workplace, setup: Setup, episode_key: str, period: Period, as_of: date, username: str, run_id: int
-) -> EpisodeBilled:
+def _bill_one_of_many(place: Workplace, run: _Run, episode_key: str) -> EpisodeBilled:
     """One episode of a run: whatever goes wrong with it fails that episode, named, and the run
     goes on with the others (one poison record must not stop everyone)."""
     try:
-        return bill_with_retry(place, episode_key, period, as_of, username, run_id, setup)
+        return bill_with_retry(place, episode_key, run.period, run.as_of, run.username, run.id, run.setup)
     except Exception as exc:  # the last line of defence for the other episodes
         # The type and the record id only: an exception's text may quote a personal value.
-        log.error("billing run %s: episode %s failed (%s)", run_id, episode_key, type(exc).__name__)
+        log.error("billing run %s: episode %s failed (%s)", run.id, episode_key, type(exc).__name__)
         return EpisodeBilled(episode_key, "failed", message=EPISODE_FAILED)
 
 
