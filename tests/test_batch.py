@@ -4,7 +4,12 @@ episode with `bill_one`, and the same bytes from one worker or two."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import subprocess
+import sys
+import time
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -170,3 +175,48 @@ def test_the_command_line_generates_and_bills(tmp_path: Path) -> None:
     )  # fmt: skip
     assert billed.exit_code == 0, billed.output
     assert (tmp_path / "out" / "summary.json").is_file()
+
+
+_KILLED_PARENT = """
+import os, sys, time
+from hitclaims.services.pool import Workers
+
+def nothing() -> None:
+    pass
+
+def pid(_: int) -> int:
+    time.sleep(0.2)
+    return os.getpid()
+
+if __name__ == "__main__":
+    with Workers(2, nothing) as workers:
+        print(" ".join(str(p) for p in set(workers.map(pid, range(8)))), flush=True)
+        time.sleep(120)
+"""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A zombie is gone but for its exit status.
+    with contextlib.suppress(OSError):
+        return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
+    return True
+
+
+def test_workers_end_when_the_batch_that_started_them_is_killed(tmp_path: Path) -> None:
+    script = tmp_path / "killed_parent.py"
+    script.write_text(_KILLED_PARENT)
+    parent = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
+    assert parent.stdout is not None
+    workers = [int(p) for p in parent.stdout.readline().split()]
+    assert workers
+    assert all(_alive(p) for p in workers)
+    parent.kill()
+    parent.wait()
+    deadline = time.monotonic() + 60  # generous on a busy machine; they check once a second
+    while any(_alive(p) for p in workers) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not any(_alive(p) for p in workers)

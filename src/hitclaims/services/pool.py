@@ -9,6 +9,9 @@ a profiler sees the work.
 from __future__ import annotations
 
 import multiprocessing
+import os
+import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -19,6 +22,23 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 IN_FLIGHT_PER_WORKER = 2  # enough to keep a worker busy while the parent reads the next chunk
+PARENT_CHECK_SECONDS = 1.0
+
+
+def _watched_worker(parent: int, initializer: Callable[..., None], *initargs: Any) -> None:
+    """Start a worker that ends when its parent does: a batch killed mid-way must not leave
+    workers behind (the forkserver keeps their pipes open, so they would wait for ever)."""
+    initializer(*initargs)
+    threading.Thread(target=_end_with, args=(parent,), daemon=True, name="parent-watch").start()
+
+
+def _end_with(parent: int) -> None:
+    while True:
+        time.sleep(PARENT_CHECK_SECONDS)
+        try:
+            os.kill(parent, 0)
+        except (ProcessLookupError, PermissionError):  # gone (or its pid now another user's)
+            os._exit(1)
 
 
 class Workers:
@@ -35,7 +55,10 @@ class Workers:
             # copy in whatever state they were in.
             context = multiprocessing.get_context("forkserver")
             self.pool = ProcessPoolExecutor(
-                self.count, mp_context=context, initializer=self.initializer, initargs=self.initargs
+                self.count,
+                mp_context=context,
+                initializer=_watched_worker,
+                initargs=(os.getpid(), self.initializer, *self.initargs),
             )
         return self
 
