@@ -12,7 +12,7 @@ import pytest
 import hitclaims.core
 from hitclaims.core.errors import UnusableInputError
 from hitclaims.core.policy import catalog_problems
-from hitclaims.core.vocabulary import ModifierUse
+from hitclaims.core.vocabulary import ModifierUse, NursingUse
 from hitclaims.inputs.catalog_files import load_catalog
 from hitclaims.inputs.loading import bundled_policy_folders, load_policies
 
@@ -123,9 +123,9 @@ def _modifier_literal(codes: set[str]) -> re.Pattern[str]:
     return re.compile("[\"'](" + "|".join(sorted(codes)) + ")[\"']")
 
 
-def test_no_per_diem_code_or_modifier_literal_remains_in_the_engine() -> None:
+def test_no_per_diem_code_nursing_code_or_modifier_literal_remains_in_the_engine() -> None:
     # Medicare's KX, GA and GZ are named in the rule table's refusal sentence, not in code.
-    modifier = _modifier_literal(set(CATALOG.modifiers) | {"KX", "GA", "GZ"})
+    modifier = _modifier_literal(set(CATALOG.modifiers) | set(CATALOG.nursing) | {"KX", "GA", "GZ"})
     found = [
         f"{path.name}:{n}: {line.strip()}"
         for path in sorted(CORE.glob("*.py"))
@@ -151,6 +151,11 @@ def test_the_engine_reads_no_file_clock_or_environment() -> None:
 def test_every_modifier_use_names_one_modifier_of_the_catalog() -> None:
     uses = get_args(ModifierUse)
     assert sorted(CATALOG.modifier(use) for use in uses) == sorted(CATALOG.modifiers)
+
+
+def test_every_nursing_use_names_one_nursing_code_of_the_catalog() -> None:
+    uses = get_args(NursingUse)
+    assert sorted(CATALOG.nursing_code(use) for use in uses) == sorted(CATALOG.nursing) == ["99601", "99602"]
 
 
 def test_every_drug_without_a_specific_code_names_its_medicare_code() -> None:

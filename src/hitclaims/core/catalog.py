@@ -15,10 +15,11 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from hitclaims.core.errors import InputError
-from hitclaims.core.vocabulary import Holds, ModifierUse, PerDiemKind, Severity
+from hitclaims.core.vocabulary import Holds, ModifierUse, NursingUse, PerDiemKind, Severity
 
 PER_DIEM_FILE = "per_diem_codes.yaml"
 MODIFIER_FILE = "modifiers.yaml"
+NURSING_FILE = "nursing_codes.yaml"
 
 
 class _Data(BaseModel):
@@ -67,6 +68,14 @@ class Modifier(_Data):
     description: str
     applies_to: Literal["per_diem", "drug", "nursing"]
     use: ModifierUse
+    effective: Effective
+    source: str
+
+
+class NursingCode(_Data):
+    code: str
+    use: NursingUse
+    description: str
     effective: Effective
     source: str
 
@@ -122,6 +131,12 @@ class ModifierFile(_Data):
     modifiers: list[Modifier]
 
 
+class NursingFile(_Data):
+    version: str
+    source: str
+    codes: list[NursingCode]
+
+
 class DiagnosisFile(_Data):
     version: str
     source: str
@@ -133,6 +148,7 @@ class Catalog(_Data):
     per_diem: dict[str, PerDiemCode]
     drugs: dict[str, Drug]
     modifiers: dict[str, Modifier]
+    nursing: dict[str, NursingCode]
     diagnoses: dict[str, DiagnosisCode]
     neoplasm_ranges: list[CodeRange]
     rules: dict[str, Rule]
@@ -167,6 +183,14 @@ class Catalog(_Data):
         if len(found) != 1:
             problem = f"{len(found)} modifiers for {use} ({', '.join(found) or 'none'}): need one"
             raise InputError(MODIFIER_FILE, use, "use", problem)
+        return found[0]
+
+    def nursing_code(self, use: NursingUse) -> str:
+        """The nursing code the catalog names for a use (the visit, each additional hour)."""
+        found = sorted(c.code for c in self.nursing.values() if c.use == use)
+        if len(found) != 1:
+            problem = f"{len(found)} nursing codes for {use} ({', '.join(found) or 'none'}): need one"
+            raise InputError(NURSING_FILE, use, "use", problem)
         return found[0]
 
     def is_neoplasm(self, code: str) -> bool:

@@ -1,7 +1,7 @@
 """Claim lines from the decided days and the records (DOMAIN §4–6).
 
 Per-diem lines by the payer's line format with concurrent-therapy modifiers; drug lines with
-units and the 11-digit NDC; nursing lines with 99601/99602 units; unbundled supply lines. Each
+units and the 11-digit NDC; nursing lines with visit and additional-hour units; unbundled supply lines. Each
 line carries its basis: the days, records and settings it comes from. Modifiers are looked up
 in the modifier catalog by what they are used for, never spelled here.
 """
@@ -340,20 +340,23 @@ def _unit_note(unit_size: Decimal | None, unit: str, units: int) -> str:
 def nursing_lines(
     nursing: CappedNursing, policy: PayerPolicy, catalog: Catalog, provider: Provider
 ) -> list[Line]:
-    """99601 for each nursing day, and 99602 for its extra hours left after holds and caps."""
+    """The visit code (99601) for each nursing day, and the additional-hour code (99602) for its
+    extra hours left after holds and caps."""
     specialized = catalog.modifier("specialized_nurse") if policy.nursing.sd_modifier else None
+    visit, hour = catalog.nursing_code("visit"), catalog.nursing_code("additional_hour")
     lines: list[Line] = []
     for day in nursing.days:
         mods = (specialized,) if specialized and all(v.credential == "RN" for v in day.visits) else ()
-        lines.append(_nursing_line("99601", day, 1, mods, provider, policy))
+        lines.append(_nursing_line(visit, True, day, 1, mods, provider, policy))
         extra = nursing.extra_units[day.day]
         if extra > 0:
-            lines.append(_nursing_line("99602", day, extra, mods, provider, policy))
+            lines.append(_nursing_line(hour, False, day, extra, mods, provider, policy))
     return lines
 
 
 def _nursing_line(
     code: str,
+    is_visit: bool,
     day: NursingDay,
     units: int,
     mods: tuple[str, ...],
@@ -363,8 +366,8 @@ def _nursing_line(
     unit_charge = to_cents(provider.charges.get(code, Decimal(0)))
     fee = policy.fee_schedule.get(code)
     visits = ", ".join(day.records)
-    if code == "99601":
-        basis = (f"{visits}: {day.minutes} min of nursing on {day.day}; 99601 covers the first 2 hours",)
+    if is_visit:
+        basis = (f"{visits}: {day.minutes} min of nursing on {day.day}; {code} covers the first 2 hours",)
     else:
         basis = (
             f"{visits}: {day.minutes} min of nursing on {day.day}, {day.extra_minutes} min beyond the"

@@ -42,6 +42,10 @@ RunKind = Literal["continuous", "intermittent"]
 # What a per-diem code of the catalog stands for; the engine looks codes up by therapy and kind.
 PerDiemKind = Literal["continuous", "intermittent", "implanted", "nonspecific", "other"]
 # What the engine uses a modifier of the catalog for; the engine looks modifiers up by use.
+NursingUse = Literal[
+    "visit",  # a day's nursing, its first two hours
+    "additional_hour",  # each further hour (an add-on to the visit code)
+]
 ModifierUse = Literal[
     "second_concurrent",  # the second per diem on a shared day
     "third_concurrent",  # the third and later per diems on a shared day
