@@ -214,9 +214,9 @@ def test_workers_end_when_the_batch_that_started_them_is_killed(tmp_path: Path) 
     workers = [int(p) for p in parent.stdout.readline().split()]
     assert workers
     assert all(_alive(p) for p in workers)
-    parent.kill()
-    parent.wait()
+    parent.kill()  # and not reaped yet: a zombie's pid still answers os.kill
     deadline = time.monotonic() + 60  # generous on a busy machine; they check once a second
     while any(_alive(p) for p in workers) and time.monotonic() < deadline:
         time.sleep(0.2)
+    parent.wait()
     assert not any(_alive(p) for p in workers)

@@ -4,6 +4,7 @@ billed twice."""
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -20,7 +21,7 @@ from hitclaims.core.errors import ConflictError
 from hitclaims.core.records import Episode, PriorAuthorization
 from hitclaims.formats.x12.validate import validate_x12
 from hitclaims.inputs.loading import parse_episode
-from hitclaims.services import billing, claims, exports, runs
+from hitclaims.services import billing, claims, exports, runs, workplace
 from hitclaims.services.runs import bill_with_retry, execute_run, fail_interrupted, start_run
 from hitclaims.services.users import Person
 from hitclaims.services.workplace import Workplace
@@ -488,3 +489,26 @@ def test_an_episode_id_with_an_underscore_never_touches_another_episodes_claims(
         ("EP-1-202503", "ready"),
         ("EP_1-202503", "ready"),
     ]
+
+
+def test_an_episode_listed_twice_in_a_run_is_billed_once_and_reported_twice(place: Workplace) -> None:
+    _import(place, _episode())
+    summary = _run(place, scope=("EP-T1", "EP-T1"))
+    assert [e["outcome"] for e in summary["episodes"]] == ["created", "unchanged"]
+    assert (summary["created"], summary["unchanged"]) == (1, 1)
+    assert len(_current(place)) == 1
+
+
+def test_a_writer_that_waits_too_long_for_its_turn_is_retried(
+    place: Workplace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On SQLite, a write waits for its turn at most WRITE_WAIT_SECONDS; then the episode is
+    tried again, as when the database says it is busy, not failed at once."""
+    if place.engine.dialect.name != "sqlite":
+        pytest.skip("the write turn is SQLite's")
+    _import(place, _episode())
+    monkeypatch.setattr(workplace, "WRITE_WAIT_SECONDS", 0.2)
+    run_id = start_run(place, MARCH, AS_OF, (), "biller")
+    place._writer.acquire()  # another writer, for longer than one wait
+    threading.Timer(0.5, place._writer.release).start()
+    assert execute_run(place, run_id)["created"] == 1

@@ -15,6 +15,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
 
@@ -35,10 +36,22 @@ def _watched_worker(parent: int, initializer: Callable[..., None], *initargs: An
 def _end_with(parent: int) -> None:
     while True:
         time.sleep(PARENT_CHECK_SECONDS)
-        try:
-            os.kill(parent, 0)
-        except (ProcessLookupError, PermissionError):  # gone (or its pid now another user's)
+        if not _alive(parent):
             os._exit(1)
+
+
+def _alive(pid: int) -> bool:
+    """Whether the process runs: not gone, and not a zombie that nobody has reaped yet."""
+    try:
+        os.kill(pid, 0)
+    except (ProcessLookupError, PermissionError):  # gone (or its pid now another user's)
+        return False
+    try:
+        # "pid (name) state ...": the name may hold spaces and parentheses.
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return True  # no /proc here: os.kill's answer stands
+    return state != "Z"
 
 
 class Workers:

@@ -23,7 +23,7 @@ from hitclaims.core import lifecycle
 from hitclaims.core.claim import Claim
 from hitclaims.core.days import Period
 from hitclaims.core.engine import History
-from hitclaims.core.errors import InputError, NotFoundError, UnusableInputError
+from hitclaims.core.errors import InputError, NotFoundError, UnavailableError, UnusableInputError
 from hitclaims.core.records import Episode
 from hitclaims.core.vocabulary import RUN_OUTCOMES, RunOutcome, RunStatus
 from hitclaims.services.billing import Setup, bill_one
@@ -257,7 +257,7 @@ def bill_with_retry(
         try:
             with place.transaction() as db:
                 return bill_in_store(db, episode_key, period, as_of, setup, username, run_id)
-        except (IntegrityError, OperationalError):
+        except (IntegrityError, OperationalError, UnavailableError):
             if attempt == ATTEMPTS - 1:
                 raise
             time.sleep(random.uniform(0.01, 0.05) * (attempt + 1))
@@ -322,35 +322,39 @@ def _bill_chunk(place: Workplace, run: _Run, keys: Sequence[str]) -> list[Episod
     what the first one billed). When the transaction fails (another run won a day, a busy
     database, anything), nothing of it stays and each episode is billed alone, with retries:
     the batch is a way to go faster, never a second set of rules."""
-    together, alone = _one_per_patient(place, keys)
     try:
+        together, alone = _one_per_patient(place, keys)
         with place.transaction() as db:
-            billed = _bill_together(db, run, together)
+            billed = _bill_together(db, run, [keys[i] for i in together])
+        results = {i: billed[keys[i]] for i in together}
     except Exception as exc:
         log.info("billing run %s: %d episodes billed one by one (%s)", run.id, len(keys), type(exc).__name__)
-        billed, alone = {}, list(keys)
-    for key in alone:
-        billed[key] = _bill_one_of_many(place, run, key)
-    return [billed[key] for key in keys]
+        results, alone = {}, list(range(len(keys)))
+    for i in alone:
+        results[i] = _bill_one_of_many(place, run, keys[i])
+    return [results[i] for i in range(len(keys))]
 
 
-def _one_per_patient(place: Workplace, keys: Sequence[str]) -> tuple[list[str], list[str]]:
-    """The keys split: the first episode of each patient, and any later ones."""
+def _one_per_patient(place: Workplace, keys: Sequence[str]) -> tuple[list[int], list[int]]:
+    """The keys' positions split: the first episode of each patient, and any later ones (a key
+    listed twice included)."""
     if len(keys) < 2:
-        return list(keys), []
+        return list(range(len(keys))), []
     with place.reading() as db:
         patient_of = episode_store.patients_of(db, keys)
+    seen_keys: set[str] = set()
     seen: set[int] = set()
-    together: list[str] = []
-    alone: list[str] = []
-    for key in keys:
+    together: list[int] = []
+    alone: list[int] = []
+    for i, key in enumerate(keys):
         patient = patient_of.get(key)
-        if patient is not None and patient in seen:
-            alone.append(key)
+        if key in seen_keys or (patient is not None and patient in seen):
+            alone.append(i)
         else:
-            together.append(key)
-            if patient is not None:
-                seen.add(patient)
+            together.append(i)
+        seen_keys.add(key)
+        if patient is not None:
+            seen.add(patient)
     return together, alone
 
 
