@@ -179,19 +179,21 @@ class Catalog(_Data):
 
     def modifier(self, use: ModifierUse) -> str:
         """The modifier the catalog names for a use (the second concurrent therapy, a JW waste...)."""
-        found = sorted(m.code for m in self.modifiers.values() if m.use == use)
-        if len(found) != 1:
-            problem = f"{len(found)} modifiers for {use} ({', '.join(found) or 'none'}): need one"
-            raise InputError(MODIFIER_FILE, use, "use", problem)
-        return found[0]
+        found = [m.code for m in self.modifiers.values() if m.use == use]
+        return _the_one(found, MODIFIER_FILE, use, "modifiers")
 
     def nursing_code(self, use: NursingUse) -> str:
         """The nursing code the catalog names for a use (the visit, each additional hour)."""
-        found = sorted(c.code for c in self.nursing.values() if c.use == use)
-        if len(found) != 1:
-            problem = f"{len(found)} nursing codes for {use} ({', '.join(found) or 'none'}): need one"
-            raise InputError(NURSING_FILE, use, "use", problem)
-        return found[0]
+        found = [c.code for c in self.nursing.values() if c.use == use]
+        return _the_one(found, NURSING_FILE, use, "nursing codes")
 
     def is_neoplasm(self, code: str) -> bool:
         return any(r.contains(code) for r in self.neoplasm_ranges)
+
+
+def _the_one(found: list[str], file: str, use: str, what: str) -> str:
+    """The one code a catalog file names for a use; none or two is the file's error."""
+    if len(found) != 1:
+        codes = ", ".join(sorted(found)) or "none"
+        raise InputError(file, use, "use", f"{len(found)} {what} for {use} ({codes}): need one")
+    return found[0]
