@@ -12,7 +12,7 @@ import logging
 import random
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -90,35 +90,31 @@ def _compute_many(
     stored = episode_store.current_of(db, keys)
     current = claim_store.current_for_many(db, [record.id for record, _ in stored.values()], period)
     found: dict[str, Billing | Exception] = {}
-    wanted: dict[str, tuple[Billing, Episode]] = {}
+    loaded: dict[str, Episode] = {}
     for key in keys:
         if key not in stored:
             found[key] = NotFoundError(f"no episode {key}", "episode_id")
             continue
-        episode, version = stored[key]
         try:
-            records = episode_store.load(version)
+            loaded[key] = episode_store.load(stored[key][1])
         except Exception as exc:  # an unusable stored episode fails alone
             found[key] = exc
-            continue
-        mine = current.get(episode.id, [])
-        wanted[key] = (Billing(episode, version.id, records.patient.id, mine, History(), []), records)
     asked = [
         HistoryWanted(
-            b.patient,
-            r.coverage.payer_id,
-            [c.id for c in b.current],
-            [a.number for a in r.coverage.authorizations],
+            records.patient.id,
+            records.coverage.payer_id,
+            [c.id for c in current.get(stored[key][0].id, [])],
+            [a.number for a in records.coverage.authorizations],
         )
-        for b, r in wanted.values()
+        for key, records in loaded.items()
     ]
-    for (key, (billing, records)), history in zip(
-        wanted.items(), ledger.histories(db, asked, period), strict=True
-    ):
+    for (key, records), history in zip(loaded.items(), ledger.histories(db, asked, period), strict=True):
+        episode, version = stored[key]
         try:
             # The engine's one entry point, as files, the batch and Spark call it.
             claims = bill_one(key, records, setup, period, as_of, history)
-            found[key] = replace(billing, history=history, claims=claims)
+            mine = current.get(episode.id, [])
+            found[key] = Billing(episode, version.id, records.patient.id, mine, history, claims)
         except InputError as exc:  # no policy for the payer: said without a file name
             found[key] = UnusableInputError(exc.problem, exc.field)
         except Exception as exc:  # one episode the engine cannot bill never stops the others
@@ -361,14 +357,20 @@ def _one_per_patient(place: Workplace, keys: Sequence[str]) -> tuple[list[int], 
 def _bill_together(db: DbSession, run: _Run, keys: Sequence[str]) -> dict[str, EpisodeBilled]:
     billed: dict[str, EpisodeBilled] = {}
     for key, found in _compute_many(db, keys, run.period, run.as_of, run.setup).items():
-        if isinstance(found, (NotFoundError, UnusableInputError)):
-            billed[key] = EpisodeBilled(key, "failed", message=found.message)
-        elif isinstance(found, Exception):
-            log.error("billing run %s: episode %s failed (%s)", run.id, key, type(found).__name__)
-            billed[key] = EpisodeBilled(key, "failed", message=EPISODE_FAILED)
+        if isinstance(found, Exception):
+            billed[key] = _failed(run, key, found)
         else:
             billed[key] = _apply(db, found, key, run.period, run.setup, run.username, run.id)
     return billed
+
+
+def _failed(run: _Run, episode_key: str, exc: Exception) -> EpisodeBilled:
+    """An episode of a run that could not be billed: a user's error says why; anything else is
+    logged, by type and record id only (an exception's text may quote a personal value)."""
+    if isinstance(exc, (NotFoundError, UnusableInputError)):
+        return EpisodeBilled(episode_key, "failed", message=exc.message)
+    log.error("billing run %s: episode %s failed (%s)", run.id, episode_key, type(exc).__name__)
+    return EpisodeBilled(episode_key, "failed", message=EPISODE_FAILED)
 
 
 def _bill_one_of_many(place: Workplace, run: _Run, episode_key: str) -> EpisodeBilled:
@@ -377,9 +379,7 @@ def _bill_one_of_many(place: Workplace, run: _Run, episode_key: str) -> EpisodeB
     try:
         return bill_with_retry(place, episode_key, run.period, run.as_of, run.username, run.id, run.setup)
     except Exception as exc:  # the last line of defence for the other episodes
-        # The type and the record id only: an exception's text may quote a personal value.
-        log.error("billing run %s: episode %s failed (%s)", run.id, episode_key, type(exc).__name__)
-        return EpisodeBilled(episode_key, "failed", message=EPISODE_FAILED)
+        return _failed(run, episode_key, exc)
 
 
 def fail_interrupted(place: Workplace) -> list[int]:

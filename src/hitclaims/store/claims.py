@@ -86,15 +86,11 @@ def replaced_by(db: DbSession, claim_id: int) -> ClaimRecord | None:
     return db.scalar(select(ClaimRecord).where(ClaimRecord.replaces_id == claim_id))
 
 
-def current_for(db: DbSession, episode_id: int, period: Period) -> list[ClaimRecord]:
-    """The episode's current claims for exactly this period (voids excluded), parts in order."""
-    return current_for_many(db, [episode_id], period).get(episode_id, [])
-
-
 def current_for_many(
     db: DbSession, episode_ids: Sequence[int], period: Period
 ) -> dict[int, list[ClaimRecord]]:
-    """`current_for` of many episodes, in one query."""
+    """Each episode's current claims for exactly this period (voids excluded), parts in order,
+    in one query."""
     found: dict[int, list[ClaimRecord]] = {}
     for record in db.scalars(
         select(ClaimRecord)

@@ -34,16 +34,10 @@ class HistoryWanted:
     auths: Sequence[str]
 
 
-def history(
-    db: DbSession, patient: str, payer: str, own: Sequence[int], period: Period, auths: Sequence[str]
-) -> History:
-    """What other claims (not the ones being replaced, `own`) already bill for this patient: for
-    this payer (not billed again) and for any other payer (held for coordination of benefits)."""
-    return histories(db, [HistoryWanted(patient, payer, own, auths)], period)[0]
-
-
 def histories(db: DbSession, wanted: Sequence[HistoryWanted], period: Period) -> list[History]:
-    """`history` for many episodes at once, in three queries whatever their number. Rows come in
+    """What other claims (not the ones being replaced, `own`) already bill for each wanted
+    patient: for its payer (not billed again) and for any other payer (held for coordination of
+    benefits). Three queries, whatever the number of episodes. Rows come in
     the order they were written, so that a day two claims share names the same claim every time."""
     patients = sorted({w.patient for w in wanted})
     if not patients:

@@ -45,11 +45,7 @@ class NotSendableError(ConflictError):
 def write_837(claims: Sequence[Claim], envelope: Envelope, receiver_name: str) -> str:
     """One interchange with one transaction set per claim."""
     for claim in claims:
-        if claim.status != "ready":
-            raise NotSendableError(
-                f"claim {claim.claim_id} is {claim.status}, not ready: it is never written to an 837",
-                "status",
-            )
+        _require_ready(claim)
     bodies = [_transaction(claim, envelope, receiver_name) for claim in claims]
     return interchange(envelope, "837", VERSION, bodies)
 
@@ -57,9 +53,15 @@ def write_837(claims: Sequence[Claim], envelope: Envelope, receiver_name: str) -
 def rendered_transaction(claim: Claim, envelope: Envelope, receiver_name: str) -> list[str]:
     """A ready claim's transaction set body as `write_837` renders it, a segment per string (ST
     and SE are the interchange's): `write_rendered_837` puts such bodies in a file."""
-    if claim.status != "ready":
-        raise NotSendableError(f"claim {claim.claim_id} is {claim.status}, not ready", "status")
+    _require_ready(claim)
     return [s.render() for s in _transaction(claim, envelope, receiver_name)]
+
+
+def _require_ready(claim: Claim) -> None:
+    if claim.status != "ready":
+        raise NotSendableError(
+            f"claim {claim.claim_id} is {claim.status}, not ready: it is never written to an 837", "status"
+        )
 
 
 def write_rendered_837(envelope: Envelope, bodies: Sequence[Sequence[str]]) -> str:
